@@ -1,0 +1,196 @@
+"""``/oauth/accessTokenManagers``: instances, descriptors and the default-manager setting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tokensmith.admin.context import AdminContext, check_instance_id, check_name, ref_id
+from tokensmith.config.model import ATM, CLIENT, MAPPING, SETTINGS, ConfigModel
+from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+from tokensmith.plugins.configuration import normalize
+
+PATH = "/oauth/accessTokenManagers"
+DESCRIPTORS = PATH + "/descriptors"
+SETTINGS_ID = "atm"
+
+
+def render(ctx: AdminContext, doc: dict[str, Any]) -> dict[str, Any]:
+    out = dict(doc)
+    out["pluginDescriptorRef"] = ctx.link(DESCRIPTORS, doc["pluginDescriptorRef"]["id"])
+    if doc.get("parentRef"):
+        out["parentRef"] = ctx.link(PATH, doc["parentRef"]["id"])
+    acs = dict(doc["accessControlSettings"])
+    acs["allowedClients"] = [ctx.link("/oauth/clients", c["id"]) for c in acs.get("allowedClients", [])]
+    out["accessControlSettings"] = acs
+    return out
+
+
+def get(model: ConfigModel, atm_id: str) -> dict[str, Any]:
+    doc = model.get(ATM, atm_id)
+    if doc is None:
+        raise NotFound(f"Access token manager '{atm_id}' does not exist.")
+    return doc
+
+
+def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: ErrorCollector,
+           existing: dict[str, Any] | None) -> dict[str, Any]:
+    assert ctx.atm_types is not None
+    check_name(body.get("name"), errors)
+    descriptor_id = ref_id(body, "pluginDescriptorRef")
+    descriptor = ctx.atm_types.get(descriptor_id or "")
+    if descriptor_id is None:
+        errors.add("pluginDescriptorRef.id", "pluginDescriptorRef is required", "required_field_missing")
+    elif descriptor is None:
+        errors.add("pluginDescriptorRef.id", f"'{descriptor_id}' is not a known access token manager type")
+    elif existing is not None and existing["pluginDescriptorRef"]["id"] != descriptor_id:
+        errors.add("pluginDescriptorRef.id", "The plugin type of an existing instance cannot change")
+    if body.get("parentRef"):
+        errors.add("parentRef", "This access token manager type does not support parent instances")
+
+    contract_in = body.get("attributeContract") or {}
+    extended: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, attr in enumerate(contract_in.get("extendedAttributes") or []):
+        name = attr.get("name", "")
+        if not name.strip():
+            errors.add(f"attributeContract.extendedAttributes[{i}].name", "Attribute name is required")
+        elif name in seen:
+            errors.add(f"attributeContract.extendedAttributes[{i}].name",
+                       f"Attribute '{name}' appears more than once")
+        seen.add(name)
+        extended.append({"name": name, "multiValued": bool(attr.get("multiValued", False))})
+    subject = contract_in.get("defaultSubjectAttribute")
+    contract: dict[str, Any] = {
+        "coreAttributes": [{"name": n, "multiValued": False} for n in (descriptor.core_attributes
+                                                                       if descriptor else ())],
+        "extendedAttributes": extended,
+        "inherited": False,
+    }
+    if subject:
+        if subject not in seen:
+            errors.add("attributeContract.defaultSubjectAttribute",
+                       f"'{subject}' is not an attribute of this contract")
+        contract["defaultSubjectAttribute"] = subject
+
+    my_id = body.get("id")
+    uris: list[str] = []
+    for i, uri in enumerate((body.get("selectionSettings") or {}).get("resourceUris") or []):
+        if "://" not in uri:
+            errors.add(f"selectionSettings.resourceUris[{i}]", f"'{uri}' is not an absolute URI")
+        elif uri in uris:
+            errors.add(f"selectionSettings.resourceUris[{i}]", f"'{uri}' is listed twice")
+        for other in model.all(ATM):
+            if other["id"] != my_id and uri in other["selectionSettings"]["resourceUris"]:
+                errors.add(f"selectionSettings.resourceUris[{i}]",
+                           f"'{uri}' already selects access token manager '{other['id']}'")
+        uris.append(uri)
+
+    acs_in = body.get("accessControlSettings") or {}
+    allowed: list[dict[str, str]] = []
+    for i, client in enumerate(acs_in.get("allowedClients") or []):
+        if model.get(CLIENT, client["id"]) is None:
+            errors.add(f"accessControlSettings.allowedClients[{i}].id",
+                       f"OAuth client '{client['id']}' does not exist")
+        allowed.append({"id": client["id"]})
+    svs_in = body.get("sessionValidationSettings") or {}
+    svs = {k: bool(svs_in.get(k, False)) for k in (
+        "checkValidAuthnSession", "checkSessionRevocationStatus", "updateAuthnSessionActivity",
+        "includeSessionId")}
+    svs["inherited"] = False
+
+    config: dict[str, Any] = {"tables": [], "fields": []}
+    if descriptor is not None:
+        config = normalize(descriptor, body.get("configuration"), errors, ctx.field_secrets).doc
+    errors.raise_if_any()
+    assert descriptor is not None and descriptor_id is not None
+    return {
+        "id": my_id,
+        "name": body["name"],
+        "pluginDescriptorRef": {"id": descriptor_id},
+        "configuration": config,
+        "lastModified": ctx.timestamp(),
+        "attributeContract": contract,
+        "selectionSettings": {"resourceUris": uris, "inherited": False},
+        "accessControlSettings": {"restrictClients": bool(acs_in.get("restrictClients", False)),
+                                  "allowedClients": allowed, "inherited": False},
+        "sessionValidationSettings": svs,
+        "sequenceNumber": existing["sequenceNumber"] if existing else _next_sequence(model),
+    }
+
+
+def _next_sequence(model: ConfigModel) -> int:
+    return max((d.get("sequenceNumber", 0) for d in model.all(ATM)), default=0) + 1
+
+
+def create(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
+    errors = ErrorCollector()
+    check_instance_id(body.get("id"), errors)
+    if isinstance(body.get("id"), str) and model.get(ATM, body["id"]) is not None:
+        errors.add("id", f"An access token manager with id '{body['id']}' already exists", "duplicate_id")
+    doc = _build(ctx, model, body, errors, None)
+    model.put(ATM, doc["id"], doc)
+    if not (model.setting(SETTINGS_ID) or {}).get("defaultAccessTokenManagerRef"):
+        model.put(SETTINGS, SETTINGS_ID, {"defaultAccessTokenManagerRef": {"id": doc["id"]}})
+    return doc
+
+
+def update(ctx: AdminContext, model: ConfigModel, atm_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    existing = get(model, atm_id)
+    errors = ErrorCollector()
+    if body.get("id") not in (None, atm_id):
+        errors.add("id", "The id in the body must match the id in the path")
+    body = {**body, "id": atm_id}
+    doc = _build(ctx, model, body, errors, existing)
+    model.put(ATM, atm_id, doc)
+    return doc
+
+
+def users(model: ConfigModel, atm_id: str) -> list[FieldError]:
+    """Everything that refers to this manager, one error each."""
+    found: list[FieldError] = []
+    for client in model.all(CLIENT):
+        if ref_id(client, "defaultAccessTokenManagerRef") == atm_id:
+            found.append(FieldError("", f"OAuth client '{client['clientId']}' uses it as its default "
+                                        "access token manager", "resource_in_use"))
+    for mapping in model.all(MAPPING):
+        if mapping["accessTokenManagerRef"]["id"] == atm_id:
+            found.append(FieldError("", f"Access token mapping '{mapping['id']}' maps to it",
+                                    "resource_in_use"))
+    auth = model.setting("authServer") or {}
+    if auth.get("atmIdForOAuthGrantManagement") == atm_id:
+        found.append(FieldError("", "Authorization server settings use it for grant management",
+                                "resource_in_use"))
+    return found
+
+
+def delete(model: ConfigModel, atm_id: str) -> None:
+    get(model, atm_id)
+    in_use = users(model, atm_id)
+    default = ref_id(model.setting(SETTINGS_ID) or {}, "defaultAccessTokenManagerRef")
+    others = [d for d in model.ids(ATM) if d != atm_id]
+    if default == atm_id and others:
+        in_use.append(FieldError("", "It is the default access token manager; choose another default "
+                                     "first", "resource_in_use"))
+    if in_use:
+        raise ValidationFailed(in_use, f"Access token manager '{atm_id}' is in use and cannot be deleted.")
+    model.delete(ATM, atm_id)
+    if default == atm_id:
+        model.put(SETTINGS, SETTINGS_ID, {})
+
+
+def get_settings(ctx: AdminContext, model: ConfigModel) -> dict[str, Any]:
+    default = ref_id(model.setting(SETTINGS_ID) or {}, "defaultAccessTokenManagerRef")
+    return {"defaultAccessTokenManagerRef": ctx.link(PATH, default)} if default else {}
+
+
+def put_settings(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
+    default = ref_id(body, "defaultAccessTokenManagerRef")
+    if default is None:
+        raise ValidationFailed([FieldError("defaultAccessTokenManagerRef",
+                                           "defaultAccessTokenManagerRef is required",
+                                           "required_field_missing")])
+    if model.get(ATM, default) is None:
+        raise ValidationFailed([FieldError("defaultAccessTokenManagerRef.id",
+                                           f"Access token manager '{default}' does not exist")])
+    model.put(SETTINGS, SETTINGS_ID, {"defaultAccessTokenManagerRef": {"id": default}})
+    return get_settings(ctx, model)

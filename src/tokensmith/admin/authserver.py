@@ -1,0 +1,190 @@
+"""``/oauth/authServerSettings`` and its scope sub-resources.
+
+Scopes are common (any client may ask unless restricted) or exclusive (only clients that list
+them). A scope group names a set of scopes of its own kind; asking for the group grants them all.
+Names are unique across all four lists. Dynamic scopes end in ``*`` and match by prefix.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from tokensmith.config.model import ATM, CLIENT, SETTINGS, ConfigModel
+from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+
+SETTINGS_ID = "authServer"
+SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3 scope-token
+
+DEFAULTS: dict[str, Any] = {
+    "defaultScopeDescription": "",
+    "scopes": [],
+    "scopeGroups": [],
+    "exclusiveScopes": [],
+    "exclusiveScopeGroups": [],
+    "authorizationCodeTimeout": 60,
+    "authorizationCodeEntropy": 30,
+    "disallowPlainPKCE": False,
+    "includeIssuerInAuthorizationResponse": False,
+    "trackUserSessionsForLogout": False,
+    "persistentGrantLifetime": -1,
+    "persistentGrantLifetimeUnit": "DAYS",
+    "persistentGrantIdleTimeout": 30,
+    "persistentGrantIdleTimeoutTimeUnit": "DAYS",
+    "refreshTokenLength": 42,
+    "rollRefreshTokenValues": False,
+    "refreshTokenRollingGracePeriod": 60,
+    "refreshRollingInterval": 0,
+    "refreshRollingIntervalTimeUnit": "HOURS",
+    "persistentGrantReuseGrantTypes": [],
+    "persistentGrantContract": {"coreAttributes": [{"name": "USER_KEY"}, {"name": "USER_NAME"}],
+                                "extendedAttributes": []},
+    "bypassAuthorizationForApprovedGrants": False,
+    "allowUnidentifiedClientROCreds": False,
+    "allowUnidentifiedClientExtensionGrants": False,
+    "tokenEndpointBaseUrl": "",
+    "allowedOrigins": [],
+    "clientSecretRetentionPeriod": 0,
+}
+
+# (collection key in the settings document, sub-resource path segment, kind of member scopes)
+COLLECTIONS = {
+    "commonScopes": ("scopes", None),
+    "exclusiveScopes": ("exclusiveScopes", None),
+    "commonScopeGroups": ("scopeGroups", "scopes"),
+    "exclusiveScopeGroups": ("exclusiveScopeGroups", "exclusiveScopes"),
+}
+
+
+def current(model: ConfigModel) -> dict[str, Any]:
+    stored = model.setting(SETTINGS_ID) or {}
+    doc = copy.deepcopy(DEFAULTS)
+    doc.update(copy.deepcopy(stored))
+    return doc
+
+
+def validate(doc: dict[str, Any], model: ConfigModel, errors: ErrorCollector) -> None:
+    names: dict[str, str] = {}
+    for key in ("scopes", "exclusiveScopes", "scopeGroups", "exclusiveScopeGroups"):
+        for i, entry in enumerate(doc.get(key) or []):
+            name = entry.get("name", "")
+            path = f"{key}[{i}].name"
+            if not SCOPE_TOKEN.match(name):
+                errors.add(path, f"'{name}' is not a valid scope name (no spaces, quotes or backslashes)")
+            elif name in names:
+                errors.add(path, f"'{name}' is already defined in {names[name]}")
+            else:
+                names[name] = key
+            if entry.get("dynamic") and not name.endswith("*"):
+                errors.add(f"{key}[{i}].dynamic", "A dynamic scope name must end with '*'")
+    for key, member_key in (("scopeGroups", "scopes"), ("exclusiveScopeGroups", "exclusiveScopes")):
+        members_ok = {s["name"] for s in doc.get(member_key) or []}
+        for i, group in enumerate(doc.get(key) or []):
+            members = group.get("scopes") or []
+            if not members:
+                errors.add(f"{key}[{i}].scopes", "A scope group needs at least one scope")
+            for m in members:
+                if m not in members_ok:
+                    errors.add(f"{key}[{i}].scopes", f"'{m}' is not one of the {member_key}")
+    length = doc.get("refreshTokenLength")
+    if not isinstance(length, int) or not 22 <= length <= 256:
+        errors.add("refreshTokenLength", "refreshTokenLength must be between 22 and 256")
+    retention = doc.get("clientSecretRetentionPeriod") or 0
+    if retention < 0:
+        errors.add("clientSecretRetentionPeriod", "must not be negative")
+    atm = doc.get("atmIdForOAuthGrantManagement")
+    if atm and model.get(ATM, atm) is None:
+        errors.add("atmIdForOAuthGrantManagement", f"Access token manager '{atm}' does not exist")
+    common = {s["name"] for s in doc.get("scopes", [])} | {g["name"] for g in doc.get("scopeGroups", [])}
+    exclusive = ({s["name"] for s in doc.get("exclusiveScopes", [])}
+                 | {g["name"] for g in doc.get("exclusiveScopeGroups", [])})
+    for client in model.all(CLIENT):
+        for scope in client.get("restrictedScopes") or []:
+            if scope not in common:
+                errors.add("scopes", f"'{scope}' is used by client '{client['clientId']}' "
+                           "(restrictedScopes)", "resource_in_use")
+        for scope in client.get("exclusiveScopes") or []:
+            if scope not in exclusive:
+                errors.add("exclusiveScopes", f"'{scope}' is used by client '{client['clientId']}' "
+                           "(exclusiveScopes)", "resource_in_use")
+
+
+def put(model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
+    doc = copy.deepcopy(DEFAULTS)
+    doc.update(body)
+    for key in ("scopes", "exclusiveScopes"):
+        doc[key] = [{"name": s["name"], "description": s.get("description", ""),
+                     "dynamic": bool(s.get("dynamic", False))} for s in doc.get(key) or []]
+    for key in ("scopeGroups", "exclusiveScopeGroups"):
+        doc[key] = [{"name": g["name"], "description": g.get("description", ""),
+                     "scopes": list(dict.fromkeys(g.get("scopes") or []))} for g in doc.get(key) or []]
+    errors = ErrorCollector()
+    validate(doc, model, errors)
+    errors.raise_if_any()
+    model.put(SETTINGS, SETTINGS_ID, doc)
+    return doc
+
+
+# --------------------------------------------------------------------------- scope sub-resources
+
+
+def _collection(collection: str) -> str:
+    return COLLECTIONS[collection][0]
+
+
+def list_entries(model: ConfigModel, collection: str, page: int | None, per_page: int | None,
+                 filter_text: str | None, descending: bool) -> dict[str, Any]:
+    entries = current(model)[_collection(collection)]
+    if filter_text:
+        needle = filter_text.lower()
+        entries = [e for e in entries if needle in e["name"].lower() or needle in e["description"].lower()]
+    entries = sorted(entries, key=lambda e: e["name"], reverse=descending)
+    total = len(entries)
+    if per_page:
+        start = ((page or 1) - 1) * per_page
+        entries = entries[start:start + per_page]
+    return {"items": entries, "totalItems": total}
+
+
+def get_entry(model: ConfigModel, collection: str, name: str) -> dict[str, Any]:
+    for entry in current(model)[_collection(collection)]:
+        if entry["name"] == name:
+            return dict(entry)
+    raise NotFound(f"'{name}' does not exist.")
+
+
+def add_entry(model: ConfigModel, collection: str, body: dict[str, Any]) -> dict[str, Any]:
+    doc = current(model)
+    key = _collection(collection)
+    if any(e["name"] == body.get("name") for e in doc[key]):
+        raise ValidationFailed([FieldError("name", f"'{body.get('name')}' already exists", "duplicate_id")])
+    doc[key].append(body)
+    put(model, doc)
+    return get_entry(model, collection, body["name"])
+
+
+def update_entry(model: ConfigModel, collection: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+    doc = current(model)
+    key = _collection(collection)
+    get_entry(model, collection, name)
+    if body.get("name") not in (None, name):
+        raise ValidationFailed([FieldError("name", "The name in the body must match the name in the path")])
+    doc[key] = [{**body, "name": name} if e["name"] == name else e for e in doc[key]]
+    put(model, doc)
+    return get_entry(model, collection, name)
+
+
+def delete_entry(model: ConfigModel, collection: str, name: str) -> None:
+    doc = current(model)
+    key = _collection(collection)
+    get_entry(model, collection, name)
+    errors = ErrorCollector()
+    if COLLECTIONS[collection][1] is None:  # a scope: refuse while a group lists it
+        group_key = "scopeGroups" if key == "scopes" else "exclusiveScopeGroups"
+        for group in doc[group_key]:
+            if name in group["scopes"]:
+                errors.add("name", f"'{name}' is a member of scope group '{group['name']}'", "resource_in_use")
+    errors.raise_if_any()
+    doc[key] = [e for e in doc[key] if e["name"] != name]
+    put(model, doc)

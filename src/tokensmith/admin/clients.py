@@ -1,0 +1,256 @@
+"""``/oauth/clients``: OAuth clients and their secrets.
+
+A client secret is stored twice, never in clear: encrypted under the master key (returned as
+``encryptedSecret`` and accepted back unchanged on PUT), and as a keyed HMAC digest that the
+token endpoint checks in about a microsecond.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from tokensmith.admin.context import AdminContext, check_name, public, ref_id
+from tokensmith.config.model import ATM, CLIENT, ConfigModel
+from tokensmith.crypto.secretbox import SecretBoxError
+from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+
+PATH = "/oauth/clients"
+SUPPORTED_GRANTS = {"CLIENT_CREDENTIALS", "RESOURCE_OWNER_CREDENTIALS", "REFRESH_TOKEN",
+                    "ACCESS_TOKEN_VALIDATION"}
+CONFIDENTIAL_ONLY = {"CLIENT_CREDENTIALS", "ACCESS_TOKEN_VALIDATION"}
+SUPPORTED_AUTH = {"NONE", "SECRET"}
+CLIENT_ID = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+DEFAULTS: dict[str, Any] = {
+    "enabled": True,
+    "redirectUris": [],
+    "description": "",
+    "refreshRolling": "SERVER_DEFAULT",
+    "refreshTokenRollingIntervalType": "SERVER_DEFAULT",
+    "persistentGrantExpirationType": "SERVER_DEFAULT",
+    "persistentGrantIdleTimeoutType": "SERVER_DEFAULT",
+    "persistentGrantReuseType": "SERVER_DEFAULT",
+    "bypassApprovalPage": False,
+    "restrictScopes": False,
+    "restrictedScopes": [],
+    "exclusiveScopes": [],
+    "restrictedResponseTypes": [],
+    "authorizationDetailTypes": [],
+    "restrictToDefaultAccessTokenManager": False,
+    "validateUsingAllEligibleAtms": False,
+    "requireProofKeyForCodeExchange": False,
+    "clientSecretRetentionPeriodType": "SERVER_DEFAULT",
+    "refreshTokenRollingGracePeriodType": "SERVER_DEFAULT",
+}
+READ_ONLY = {"creationDate", "modificationDate", "replicationStatus", "clientSecretChangedTime"}
+
+
+def render(ctx: AdminContext, doc: dict[str, Any]) -> dict[str, Any]:
+    out = public(doc)
+    if out.get("defaultAccessTokenManagerRef"):
+        out["defaultAccessTokenManagerRef"] = ctx.link("/oauth/accessTokenManagers",
+                                                       out["defaultAccessTokenManagerRef"]["id"])
+    return out
+
+
+def get(model: ConfigModel, client_id: str) -> dict[str, Any]:
+    doc = model.get(CLIENT, client_id)
+    if doc is None:
+        raise NotFound(f"OAuth client '{client_id}' does not exist.")
+    return doc
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_iso(value: str) -> float | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _secret_from(ctx: AdminContext, item: dict[str, Any], path: str, errors: ErrorCollector
+                 ) -> tuple[str, str] | None:
+    """(encrypted, digest hex) for a {secret | encryptedSecret} object, or None if neither is set."""
+    if item.get("secret"):
+        secret = item["secret"]
+        return ctx.box.encrypt(secret), ctx.box.digest(secret).hex()
+    if item.get("encryptedSecret"):
+        try:
+            secret = ctx.box.decrypt(item["encryptedSecret"])
+        except SecretBoxError:
+            errors.add(f"{path}.encryptedSecret" if path else "encryptedSecret",
+                       "The encryptedSecret was not issued by this server; send the secret in 'secret' instead",
+                       "invalid_encrypted_value")
+            return None
+        return item["encryptedSecret"], ctx.box.digest(secret).hex()
+    return None
+
+
+def _retention_seconds(model: ConfigModel, doc: dict[str, Any]) -> float:
+    if doc.get("clientSecretRetentionPeriodType") == "OVERRIDE_SERVER_DEFAULT":
+        minutes = doc.get("clientSecretRetentionPeriod") or 0
+    else:
+        minutes = (model.setting("authServer") or {}).get("clientSecretRetentionPeriod") or 0
+    return float(minutes) * 60.0
+
+
+def _apply_auth(ctx: AdminContext, model: ConfigModel, doc: dict[str, Any], auth_in: dict[str, Any],
+                existing: dict[str, Any] | None, errors: ErrorCollector, path: str = "clientAuth") -> None:
+    prefix = f"{path}." if path else ""
+    auth_type = auth_in.get("type") or ("SECRET" if (auth_in.get("secret") or auth_in.get("encryptedSecret"))
+                                        else "NONE")
+    if auth_type not in SUPPORTED_AUTH:
+        errors.add(f"{prefix}type", f"Client authentication type '{auth_type}' is not supported; "
+                   "use SECRET or NONE")
+        return
+    now = ctx.clock.now()
+    old_auth = (existing or {}).get("clientAuth", {})
+    if auth_type == "NONE":
+        doc["clientAuth"] = {"type": "NONE"}
+        return
+    new = _secret_from(ctx, auth_in, path or "", errors)
+    if new is None and not errors:
+        if old_auth.get("type") == "SECRET" and existing is not None:
+            new = old_auth["encryptedSecret"], existing["_secretDigest"]
+        else:
+            errors.add(f"{prefix}secret", "A client secret is required for SECRET authentication",
+                       "required_field_missing")
+            return
+    if new is None:
+        return
+    secondaries: list[dict[str, Any]] = []
+    digests: list[dict[str, Any]] = []
+    for i, item in enumerate(auth_in.get("secondarySecrets") or []):
+        expiry = _parse_iso(item.get("expiryTime") or "")
+        if expiry is None:
+            errors.add(f"{prefix}secondarySecrets[{i}].expiryTime", "An ISO 8601 expiryTime is required")
+            continue
+        secret = _secret_from(ctx, item, f"{prefix}secondarySecrets[{i}]", errors)
+        if secret is not None and expiry > now:
+            secondaries.append({"encryptedSecret": secret[0], "expiryTime": _iso(expiry)})
+            digests.append({"digest": secret[1], "expires": expiry})
+    changed = existing is not None and existing.get("_secretDigest") not in (None, new[1])
+    if changed:
+        retention = _retention_seconds(model, doc)
+        if retention > 0 and existing is not None:
+            expiry = now + retention
+            secondaries.append({"encryptedSecret": old_auth["encryptedSecret"], "expiryTime": _iso(expiry)})
+            digests.append({"digest": existing["_secretDigest"], "expires": expiry})
+    doc["clientAuth"] = {"type": "SECRET", "encryptedSecret": new[0], "secondarySecrets": secondaries}
+    doc["_secretDigest"] = new[1]
+    doc["_secondaryDigests"] = digests
+    if existing is None or changed:
+        doc["clientSecretChangedTime"] = ctx.timestamp()
+
+
+def _scope_names(model: ConfigModel) -> tuple[set[str], set[str]]:
+    auth = model.setting("authServer") or {}
+    common = {s["name"] for s in auth.get("scopes", [])} | {g["name"] for g in auth.get("scopeGroups", [])}
+    exclusive = ({s["name"] for s in auth.get("exclusiveScopes", [])}
+                 | {g["name"] for g in auth.get("exclusiveScopeGroups", [])})
+    return common, exclusive
+
+
+def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], existing: dict[str, Any] | None,
+           errors: ErrorCollector) -> dict[str, Any]:
+    check_name(body.get("name"), errors)
+    grants = body.get("grantTypes") or []
+    if not grants:
+        errors.add("grantTypes", "At least one grant type is required", "required_field_missing")
+    for g in grants:
+        if g not in SUPPORTED_GRANTS:
+            errors.add("grantTypes", f"Grant type {g} is not supported by this server; supported: "
+                       + ", ".join(sorted(SUPPORTED_GRANTS)))
+    doc: dict[str, Any] = {**DEFAULTS}
+    doc.update({k: v for k, v in body.items() if k not in READ_ONLY and k != "clientAuth"})
+    doc["grantTypes"] = sorted(set(grants))
+    auth_in = body.get("clientAuth")
+    if auth_in is None:  # an update that leaves clientAuth out keeps the current authentication
+        auth_in = {"type": existing["clientAuth"]["type"]} if existing else {}
+    _apply_auth(ctx, model, doc, auth_in, existing, errors)
+    if doc.get("clientAuth", {}).get("type") == "NONE":
+        for g in sorted(set(grants) & CONFIDENTIAL_ONLY):
+            errors.add("grantTypes", f"Grant type {g} needs client authentication (clientAuth.type SECRET)")
+
+    atm = ref_id(body, "defaultAccessTokenManagerRef")
+    if atm is not None:
+        if model.get(ATM, atm) is None:
+            errors.add("defaultAccessTokenManagerRef.id", f"Access token manager '{atm}' does not exist")
+        doc["defaultAccessTokenManagerRef"] = {"id": atm}
+    elif doc.get("restrictToDefaultAccessTokenManager"):
+        errors.add("restrictToDefaultAccessTokenManager",
+                   "restrictToDefaultAccessTokenManager needs a defaultAccessTokenManagerRef")
+    common, exclusive = _scope_names(model)
+    for i, scope in enumerate(doc.get("restrictedScopes") or []):
+        if scope not in common:
+            errors.add(f"restrictedScopes[{i}]", f"'{scope}' is not a common scope or scope group")
+    for i, scope in enumerate(doc.get("exclusiveScopes") or []):
+        if scope not in exclusive:
+            errors.add(f"exclusiveScopes[{i}]", f"'{scope}' is not an exclusive scope or scope group")
+    now = ctx.timestamp()
+    doc["creationDate"] = existing.get("creationDate", now) if existing else now
+    doc["modificationDate"] = now
+    if existing and "clientSecretChangedTime" not in doc and "clientSecretChangedTime" in existing:
+        doc["clientSecretChangedTime"] = existing["clientSecretChangedTime"]
+    return doc
+
+
+def create(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
+    errors = ErrorCollector()
+    client_id = body.get("clientId")
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        errors.add("clientId", "clientId is required: 1 to 255 printable characters, no spaces")
+    elif model.get(CLIENT, client_id) is not None:
+        errors.add("clientId", f"A client with id '{client_id}' already exists", "duplicate_id")
+    doc = _build(ctx, model, body, None, errors)
+    errors.raise_if_any()
+    model.put(CLIENT, doc["clientId"], doc)
+    return doc
+
+
+def update(ctx: AdminContext, model: ConfigModel, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    existing = get(model, client_id)
+    errors = ErrorCollector()
+    doc = _build(ctx, model, {**body, "clientId": client_id}, existing, errors)
+    errors.raise_if_any()
+    model.put(CLIENT, client_id, doc)
+    return doc
+
+
+def delete(model: ConfigModel, client_id: str) -> None:
+    get(model, client_id)
+    in_use = [FieldError("", f"Access token manager '{atm['id']}' lists it among its allowed clients",
+                         "resource_in_use")
+              for atm in model.all(ATM)
+              if any(c["id"] == client_id for c in atm["accessControlSettings"]["allowedClients"])]
+    if in_use:
+        raise ValidationFailed(in_use, f"OAuth client '{client_id}' is in use and cannot be deleted.")
+    model.delete(CLIENT, client_id)
+
+
+def get_secret(model: ConfigModel, client_id: str) -> dict[str, Any]:
+    auth = get(model, client_id).get("clientAuth", {})
+    out: dict[str, Any] = {"secondarySecrets": auth.get("secondarySecrets", [])}
+    if auth.get("encryptedSecret"):
+        out["encryptedSecret"] = auth["encryptedSecret"]
+    return out
+
+
+def put_secret(ctx: AdminContext, model: ConfigModel, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    existing = get(model, client_id)
+    if existing.get("clientAuth", {}).get("type") != "SECRET":
+        raise ValidationFailed([FieldError("secret", "This client does not authenticate with a secret")])
+    errors = ErrorCollector()
+    doc = dict(existing)
+    if not (body.get("secret") or body.get("encryptedSecret")):
+        errors.add("secret", "A secret or encryptedSecret is required", "required_field_missing")
+    _apply_auth(ctx, model, doc, {"type": "SECRET", **body}, existing, errors, path="")
+    errors.raise_if_any()
+    doc["modificationDate"] = ctx.timestamp()
+    model.put(CLIENT, client_id, doc)
+    return get_secret(model, client_id)

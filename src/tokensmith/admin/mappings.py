@@ -1,0 +1,147 @@
+"""``/oauth/accessTokenMappings``: which values fill each access token attribute, per context.
+
+Ids are generated as ``<context>|<manager id>``: ``default|ref``, ``client_credentials|ref``, or
+``<validator id>|ref`` for a password credential validator context. The list call returns a bare
+JSON array.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tokensmith.admin.context import AdminContext, ref_id
+from tokensmith.config.model import ATM, MAPPING, PCV, ConfigModel
+from tokensmith.errors import ErrorCollector, NotFound
+from tokensmith.oauth.mapping import (
+    CONDITIONS,
+    CONTEXT_VALUES,
+    PERSISTENT_GRANT_VALUES,
+    SOURCES_BY_CONTEXT,
+)
+
+PATH = "/oauth/accessTokenMappings"
+
+
+def mapping_id(context_type: str, context_ref: str | None, atm_id: str) -> str:
+    if context_type == "PCV":
+        return f"{context_ref}|{atm_id}"
+    return f"{context_type.lower()}|{atm_id}"
+
+
+def render(ctx: AdminContext, doc: dict[str, Any]) -> dict[str, Any]:
+    out = dict(doc)
+    out["accessTokenManagerRef"] = ctx.link("/oauth/accessTokenManagers", doc["accessTokenManagerRef"]["id"])
+    if doc["context"].get("contextRef"):
+        out["context"] = {"type": doc["context"]["type"],
+                          "contextRef": ctx.link("/passwordCredentialValidators",
+                                                 doc["context"]["contextRef"]["id"])}
+    return out
+
+
+def get(model: ConfigModel, mapping_key: str) -> dict[str, Any]:
+    doc = model.get(MAPPING, mapping_key)
+    if doc is None:
+        raise NotFound(f"Access token mapping '{mapping_key}' does not exist.")
+    return doc
+
+
+def _check_value(model: ConfigModel, source_type: str, value: str, context_type: str,
+                 context_ref: str | None, path: str, errors: ErrorCollector) -> None:
+    if source_type not in SOURCES_BY_CONTEXT.get(context_type, set()):
+        errors.add(f"{path}.source.type",
+                   f"Source type {source_type} is not available in a {context_type} mapping; use one of "
+                   + ", ".join(sorted(SOURCES_BY_CONTEXT.get(context_type, set()))))
+    elif source_type == "CONTEXT" and value not in CONTEXT_VALUES:
+        errors.add(f"{path}.value", f"'{value}' is not a context value; use one of {', '.join(CONTEXT_VALUES)}")
+    elif source_type == "OAUTH_PERSISTENT_GRANT" and value not in PERSISTENT_GRANT_VALUES:
+        errors.add(f"{path}.value", f"'{value}' is not a persistent grant attribute; use one of "
+                   + ", ".join(PERSISTENT_GRANT_VALUES))
+    elif source_type == "PASSWORD_CREDENTIAL_VALIDATOR":
+        pcv = model.get(PCV, context_ref or "")
+        contract = [a["name"] for a in (pcv or {}).get("attributeContract", {}).get("coreAttributes", [])]
+        contract += [a["name"] for a in (pcv or {}).get("attributeContract", {}).get("extendedAttributes", [])]
+        if value not in contract:
+            errors.add(f"{path}.value", f"'{value}' is not an attribute of validator '{context_ref}'")
+
+
+def _build(model: ConfigModel, body: dict[str, Any], errors: ErrorCollector) -> dict[str, Any]:
+    context = body.get("context") or {}
+    context_type = context.get("type", "")
+    context_ref = ref_id(context, "contextRef")
+    if context_type not in SOURCES_BY_CONTEXT:
+        errors.add("context.type", f"Context type {context_type} is not supported; use DEFAULT, "
+                   "CLIENT_CREDENTIALS or PCV")
+    if context_type == "PCV":
+        if context_ref is None:
+            errors.add("context.contextRef.id", "A PCV mapping names its validator in contextRef",
+                       "required_field_missing")
+        elif model.get(PCV, context_ref) is None:
+            errors.add("context.contextRef.id", f"Password credential validator '{context_ref}' does not exist")
+    atm_id = ref_id(body, "accessTokenManagerRef") or ""
+    atm = model.get(ATM, atm_id)
+    if atm is None:
+        errors.add("accessTokenManagerRef.id", f"Access token manager '{atm_id}' does not exist")
+    if body.get("attributeSources"):
+        errors.add("attributeSources", "Attribute sources (data stores) are not supported")
+    criteria = body.get("issuanceCriteria") or {}
+    if criteria.get("expressionCriteria"):
+        errors.add("issuanceCriteria.expressionCriteria", "Expression criteria are not supported")
+    fulfilment = body.get("attributeContractFulfillment") or {}
+    if atm is not None:
+        contract = {a["name"] for a in atm["attributeContract"]["extendedAttributes"]}
+        contract |= {a["name"] for a in atm["attributeContract"]["coreAttributes"]}
+        for name in fulfilment:
+            if name not in contract:
+                errors.add(f"attributeContractFulfillment.{name}",
+                           f"'{name}' is not in the attribute contract of '{atm_id}'")
+        for name in sorted(contract - set(fulfilment)):
+            errors.add(f"attributeContractFulfillment.{name}", f"Attribute '{name}' needs a fulfilment",
+                       "required_field_missing")
+    for name, spec in fulfilment.items():
+        _check_value(model, spec["source"]["type"], spec.get("value", ""), context_type, context_ref,
+                     f"attributeContractFulfillment.{name}", errors)
+    for i, c in enumerate(criteria.get("conditionalCriteria") or []):
+        path = f"issuanceCriteria.conditionalCriteria[{i}]"
+        if c["condition"] not in CONDITIONS:
+            errors.add(f"{path}.condition", f"Condition {c['condition']} is not supported")
+        _check_value(model, c["source"]["type"], c["attributeName"], context_type, context_ref, path, errors)
+    doc: dict[str, Any] = {
+        "id": mapping_id(context_type, context_ref, atm_id),
+        "context": {"type": context_type, **({"contextRef": {"id": context_ref}} if context_ref else {})},
+        "accessTokenManagerRef": {"id": atm_id},
+        "attributeSources": [],
+        "attributeContractFulfillment": {
+            name: {"source": {"type": spec["source"]["type"]}, "value": spec.get("value", "")}
+            for name, spec in fulfilment.items()},
+        "issuanceCriteria": {"conditionalCriteria": criteria.get("conditionalCriteria") or [],
+                             "expressionCriteria": []},
+    }
+    return doc
+
+
+def create(model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
+    errors = ErrorCollector()
+    doc = _build(model, body, errors)
+    if model.get(MAPPING, doc["id"]) is not None:
+        errors.add("context", f"A mapping for this context and manager already exists ('{doc['id']}')",
+                   "duplicate_id")
+    errors.raise_if_any()
+    model.put(MAPPING, doc["id"], doc)
+    return doc
+
+
+def update(model: ConfigModel, mapping_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    get(model, mapping_key)
+    errors = ErrorCollector()
+    doc = _build(model, body, errors)
+    if doc["id"] != mapping_key and not errors:
+        errors.add("context", f"The context and manager give id '{doc['id']}', not '{mapping_key}'; "
+                   "delete this mapping and create a new one to change them")
+    errors.raise_if_any()
+    model.put(MAPPING, mapping_key, doc)
+    return doc
+
+
+def delete(model: ConfigModel, mapping_key: str) -> None:
+    get(model, mapping_key)
+    model.delete(MAPPING, mapping_key)

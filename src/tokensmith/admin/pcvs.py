@@ -1,0 +1,94 @@
+"""``/passwordCredentialValidators``: validators the password grant checks credentials against."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tokensmith.admin.context import AdminContext, check_instance_id, check_name, ref_id
+from tokensmith.config.model import MAPPING, PCV, ConfigModel
+from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+from tokensmith.pcv.simple import PLUGIN_ID as SIMPLE_ID
+from tokensmith.pcv.simple import precheck_passwords
+from tokensmith.plugins.configuration import normalize
+
+PATH = "/passwordCredentialValidators"
+DESCRIPTORS = PATH + "/descriptors"
+
+
+def render(ctx: AdminContext, doc: dict[str, Any]) -> dict[str, Any]:
+    out = dict(doc)
+    out["pluginDescriptorRef"] = ctx.link(DESCRIPTORS, doc["pluginDescriptorRef"]["id"])
+    return out
+
+
+def get(model: ConfigModel, pcv_id: str) -> dict[str, Any]:
+    doc = model.get(PCV, pcv_id)
+    if doc is None:
+        raise NotFound(f"Password credential validator '{pcv_id}' does not exist.")
+    return doc
+
+
+def _build(ctx: AdminContext, body: dict[str, Any], errors: ErrorCollector,
+           existing: dict[str, Any] | None) -> dict[str, Any]:
+    assert ctx.pcv_types is not None
+    check_name(body.get("name"), errors)
+    descriptor_id = ref_id(body, "pluginDescriptorRef") or ""
+    descriptor = ctx.pcv_types.get(descriptor_id)
+    if descriptor is None:
+        errors.add("pluginDescriptorRef.id", f"'{descriptor_id}' is not a known password credential "
+                   "validator type")
+    elif existing is not None and existing["pluginDescriptorRef"]["id"] != descriptor_id:
+        errors.add("pluginDescriptorRef.id", "The plugin type of an existing instance cannot change")
+    if body.get("parentRef"):
+        errors.add("parentRef", "This validator type does not support parent instances")
+    if descriptor_id == SIMPLE_ID:
+        precheck_passwords(body.get("configuration"), errors)
+    config: dict[str, Any] = {"tables": [], "fields": []}
+    if descriptor is not None:
+        config = normalize(descriptor, body.get("configuration"), errors, ctx.field_secrets).doc
+    contract_in = body.get("attributeContract") or {}
+    extended = [{"name": a["name"]} for a in contract_in.get("extendedAttributes") or []]
+    if extended and descriptor is not None and not descriptor.supports_extended_contract:
+        errors.add("attributeContract.extendedAttributes", "This validator type has a fixed attribute contract")
+    errors.raise_if_any()
+    assert descriptor is not None
+    return {
+        "id": body["id"],
+        "name": body["name"],
+        "pluginDescriptorRef": {"id": descriptor_id},
+        "configuration": config,
+        "attributeContract": {"coreAttributes": [{"name": n} for n in descriptor.core_attributes],
+                              "extendedAttributes": extended, "inherited": False},
+        "lastModified": ctx.timestamp(),
+    }
+
+
+def create(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
+    errors = ErrorCollector()
+    check_instance_id(body.get("id"), errors)
+    if isinstance(body.get("id"), str) and model.get(PCV, body["id"]) is not None:
+        errors.add("id", f"A password credential validator with id '{body['id']}' already exists",
+                   "duplicate_id")
+    doc = _build(ctx, body, errors, None)
+    model.put(PCV, doc["id"], doc)
+    return doc
+
+
+def update(ctx: AdminContext, model: ConfigModel, pcv_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    existing = get(model, pcv_id)
+    errors = ErrorCollector()
+    if body.get("id") not in (None, pcv_id):
+        errors.add("id", "The id in the body must match the id in the path")
+    doc = _build(ctx, {**body, "id": pcv_id}, errors, existing)
+    model.put(PCV, pcv_id, doc)
+    return doc
+
+
+def delete(model: ConfigModel, pcv_id: str) -> None:
+    get(model, pcv_id)
+    in_use = [FieldError("", f"Access token mapping '{m['id']}' uses it as its context", "resource_in_use")
+              for m in model.all(MAPPING) if ref_id(m["context"], "contextRef") == pcv_id]
+    if in_use:
+        raise ValidationFailed(in_use, f"Password credential validator '{pcv_id}' is in use and cannot be "
+                                       "deleted.")
+    model.delete(PCV, pcv_id)

@@ -1,0 +1,95 @@
+"""Admin API authentication: HTTP Basic against the administrator accounts, plus the
+``X-XSRF-Header`` that every request must carry (browsers cannot add it cross-site)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tokensmith.config.store import ConfigStore
+from tokensmith.crypto.passwords import verify_password
+from tokensmith.errors import AdminApiError, Forbidden, Unauthorized
+
+Scope = dict[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], Awaitable[None]]],
+                   Awaitable[None]]
+CACHE_LIMIT = 256
+
+
+class AdminAuthenticator:
+    """Verifies admin credentials; remembers recent successes so each call is not a slow hash."""
+
+    def __init__(self, store: ConfigStore) -> None:
+        self.store = store
+        self._pepper = secrets.token_bytes(32)
+        self._verified: dict[tuple[str, bytes], str] = {}
+
+    def _key(self, username: str, password: str) -> tuple[str, bytes]:
+        return username, hmac.new(self._pepper, password.encode(), hashlib.sha256).digest()
+
+    async def check(self, username: str, password: str) -> bool:
+        stored = self.store.admin_password_hash(username)
+        if stored is None:
+            return False
+        key = self._key(username, password)
+        if self._verified.get(key) == stored:
+            return True
+        ok = await asyncio.get_running_loop().run_in_executor(None, verify_password, stored, password)
+        if ok:
+            if len(self._verified) >= CACHE_LIMIT:
+                self._verified.clear()
+            self._verified[key] = stored
+        return ok
+
+
+def _credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if ":" not in decoded:
+        return None
+    user, _, password = decoded.partition(":")
+    return user, password
+
+
+class AdminSecurityMiddleware:
+    def __init__(self, app: ASGIApp, authenticator: AdminAuthenticator, open_paths: set[str]) -> None:
+        self.app = app
+        self.authenticator = authenticator
+        self.open_paths = open_paths
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] in self.open_paths:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        creds = _credentials(headers.get("authorization", ""))
+        if creds is None or not await self.authenticator.check(*creds):
+            await _reject(send, Unauthorized("Authentication required: send the administrator's "
+                                             "credentials with HTTP Basic."),
+                          [(b"www-authenticate", b'Basic realm="Tokensmith admin API"')])
+            return
+        if not headers.get("x-xsrf-header"):
+            await _reject(send, Forbidden("Every admin API request must carry an X-XSRF-Header header "
+                                          "(for example 'X-XSRF-Header: PingFederate')."), [])
+            return
+        scope.setdefault("state", {})["admin_user"] = creds[0]
+        await self.app(scope, receive, send)
+
+
+async def _reject(send: Any, error: AdminApiError, extra: list[tuple[bytes, bytes]]) -> None:
+    body = error.body()
+    await send({"type": "http.response.start", "status": error.status_code,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()), *extra]})
+    await send({"type": "http.response.body", "body": body})

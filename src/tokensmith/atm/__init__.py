@@ -1,0 +1,1 @@
+"""Access token managers: descriptors, validation and runtime behaviour per plugin type."""

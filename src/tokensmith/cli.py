@@ -1,0 +1,80 @@
+"""Command line: ``tokensmith serve`` and ``tokensmith init``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from tokensmith import __version__
+from tokensmith.datadir import ADMIN_USER, initialise
+from tokensmith.errors import ConfigurationError
+from tokensmith.settings import Settings
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tokensmith", description="Tokensmith security token service")
+    parser.add_argument("--version", action="version", version=f"tokensmith {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", type=Path, default=Path(_env("TOKENSMITH_DATA_DIR", "tokensmith-data")),
+                       help="where configuration, token state and the master key live "
+                            "(default: ./tokensmith-data, or TOKENSMITH_DATA_DIR)")
+
+    serve = commands.add_parser("serve", help="start the runtime endpoints and the admin API")
+    common(serve)
+    serve.add_argument("--host", default=_env("TOKENSMITH_HOST", "127.0.0.1"),
+                       help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=int(_env("TOKENSMITH_PORT", "9031")),
+                       help="runtime port: token, introspection, revocation (default 9031)")
+    serve.add_argument("--admin-port", type=int, default=int(_env("TOKENSMITH_ADMIN_PORT", "9999")),
+                       help="admin API port (default 9999)")
+    serve.add_argument("--workers", type=int, default=int(_env("TOKENSMITH_WORKERS", "1")),
+                       help="worker processes (default 1)")
+    serve.add_argument("--cert", type=Path, default=None, help="TLS certificate (PEM); enables HTTPS")
+    serve.add_argument("--key", type=Path, default=None, help="TLS private key (PEM)")
+    serve.add_argument("--node-id", default=_env("TOKENSMITH_NODE_ID", "node-1"),
+                       help="this node's name in logs and headers")
+    serve.add_argument("--log-level", default=_env("TOKENSMITH_LOG_LEVEL", "info"),
+                       choices=["debug", "info", "warning", "error"])
+
+    init = commands.add_parser("init", help="create the data directory and the administrator account")
+    common(init)
+    return parser
+
+
+def _announce_password(password: str | None) -> None:
+    if password:
+        print(f"Created administrator '{ADMIN_USER}' with password: {password}\n"
+              "This password is shown only once. Set TOKENSMITH_ADMIN_PASSWORD before the first start "
+              "to choose it yourself.", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "init":
+            settings = Settings(data_dir=args.data_dir)
+            result = initialise(settings)
+            _announce_password(result.admin_password)
+            print(f"Data directory ready: {settings.data_dir}")
+            return 0
+        settings = Settings(
+            data_dir=args.data_dir, host=args.host, port=args.port, admin_port=args.admin_port,
+            workers=args.workers, cert_file=args.cert, key_file=args.key, node_id=args.node_id,
+            log_level=args.log_level,
+        )
+        settings.check()
+        _announce_password(initialise(settings).admin_password)
+        from tokensmith.supervisor import Supervisor
+
+        return Supervisor(settings).run()
+    except ConfigurationError as exc:
+        print(f"tokensmith: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,42 @@
+"""A cross-process "configuration changed" counter in a small memory-mapped file.
+
+Every worker of a node maps ``config.gen`` from the data directory. An admin write bumps the
+counter after it commits; each runtime request compares the mapped value with the version its
+snapshot was built from (a memory read, no system call) and reloads when they differ.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import mmap
+import os
+import struct
+from pathlib import Path
+
+_FORMAT = "<Q"
+_SIZE = struct.calcsize(_FORMAT)
+
+
+class GenerationCounter:
+    def __init__(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < _SIZE:
+                os.ftruncate(fd, _SIZE)
+            self._map = mmap.mmap(fd, _SIZE)
+        finally:
+            os.close(fd)
+        self._path = path
+
+    def read(self) -> int:
+        return int(struct.unpack_from(_FORMAT, self._map, 0)[0])
+
+    def bump(self) -> int:
+        with open(self._path, "rb") as lock:  # serialise bumps across processes
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            value = self.read() + 1
+            struct.pack_into(_FORMAT, self._map, 0, value)
+            return value
+
+    def close(self) -> None:
+        self._map.close()

@@ -1,0 +1,70 @@
+"""The mutable configuration model that admin writes work on.
+
+Documents are plain JSON objects keyed by kind and id, kept in creation order. Kinds used:
+
+* ``atm`` access token managers, ``client`` OAuth clients, ``mapping`` access token mappings,
+  ``pcv`` password credential validators;
+* ``settings`` singletons: ``atm`` (default manager), ``authServer`` (scopes and grants).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+Doc = dict[str, Any]
+
+ATM = "atm"
+CLIENT = "client"
+MAPPING = "mapping"
+PCV = "pcv"
+SETTINGS = "settings"
+
+
+class ConfigModel:
+    def __init__(self) -> None:
+        self._docs: dict[str, dict[str, Doc]] = {}
+        self.changed: list[tuple[str, str]] = []
+        self.deleted: set[tuple[str, str]] = set()
+        self.version = 0
+
+    def load(self, kind: str, doc_id: str, body: Doc) -> None:
+        self._docs.setdefault(kind, {})[doc_id] = body
+
+    def mark_clean(self) -> None:
+        self.changed = []
+        self.deleted = set()
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.changed or self.deleted)
+
+    def get(self, kind: str, doc_id: str) -> Doc | None:
+        return self._docs.get(kind, {}).get(doc_id)
+
+    def all(self, kind: str) -> list[Doc]:
+        return list(self._docs.get(kind, {}).values())
+
+    def ids(self, kind: str) -> list[str]:
+        return list(self._docs.get(kind, {}))
+
+    def put(self, kind: str, doc_id: str, body: Doc) -> None:
+        self._docs.setdefault(kind, {})[doc_id] = body
+        self.deleted.discard((kind, doc_id))
+        if (kind, doc_id) not in self.changed:
+            self.changed.append((kind, doc_id))
+
+    def delete(self, kind: str, doc_id: str) -> None:
+        self._docs.get(kind, {}).pop(doc_id, None)
+        if (kind, doc_id) in self.changed:
+            self.changed.remove((kind, doc_id))
+        self.deleted.add((kind, doc_id))
+
+    def setting(self, name: str) -> Doc | None:
+        return self.get(SETTINGS, name)
+
+    def copy(self) -> ConfigModel:
+        other = ConfigModel()
+        other._docs = copy.deepcopy(self._docs)
+        other.version = self.version
+        return other

@@ -1,0 +1,168 @@
+"""The configuration store: JSON documents by (kind, id) in SQL, behind SQLAlchemy.
+
+Every admin write runs :meth:`ConfigStore.mutate`: it loads the whole configuration inside one
+write transaction, lets the caller validate and change it, writes back only the documents that
+changed, bumps the version and commits. Either everything lands or nothing does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from tokensmith.config.model import ConfigModel
+
+metadata = MetaData()
+
+documents = Table(
+    "config_documents", metadata,
+    Column("kind", String(64), primary_key=True),
+    Column("id", String(255), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+meta = Table(
+    "config_meta", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(255), nullable=False),
+)
+admin_users = Table(
+    "admin_users", metadata,
+    Column("username", String(255), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+)
+
+T = TypeVar("T")
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    engine = create_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let BEGIN IMMEDIATE below take the write lock up front
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class ConfigStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    @classmethod
+    def sqlite(cls, path: Path) -> ConfigStore:
+        return cls(_sqlite_engine(path))
+
+    # ----------------------------------------------------------------- documents
+
+    @staticmethod
+    def _version(conn: Connection) -> int:
+        row = conn.execute(select(meta.c.value).where(meta.c.name == "version")).first()
+        return int(row[0]) if row else 0
+
+    @staticmethod
+    def _load(conn: Connection) -> ConfigModel:
+        model = ConfigModel()
+        rows = conn.execute(select(documents.c.kind, documents.c.id, documents.c.body)
+                            .order_by(documents.c.seq))
+        for kind, doc_id, body in rows:
+            model.load(kind, doc_id, orjson.loads(body))
+        model.version = ConfigStore._version(conn)
+        model.mark_clean()
+        return model
+
+    def load(self) -> ConfigModel:
+        with self.engine.begin() as conn:
+            return self._load(conn)
+
+    def version(self) -> int:
+        with self.engine.connect() as conn:
+            return self._version(conn)
+
+    def mutate(self, change: Callable[[ConfigModel], T]) -> tuple[T, ConfigModel]:
+        """Run ``change`` on the current configuration and persist what it touched, atomically.
+
+        If ``change`` raises, nothing is written.
+        """
+        with self.engine.begin() as conn:
+            model = self._load(conn)
+            result = change(model)
+            if model.dirty:
+                self._write(conn, model)
+            return result, model
+
+    def _write(self, conn: Connection, model: ConfigModel) -> None:
+        seq_row = conn.execute(select(documents.c.seq).order_by(documents.c.seq.desc()).limit(1)).first()
+        seq = seq_row[0] if seq_row else 0
+        for kind, doc_id in sorted(model.deleted):
+            conn.execute(delete(documents).where(documents.c.kind == kind, documents.c.id == doc_id))
+        for kind, doc_id in model.changed:
+            body = orjson.dumps(model.get(kind, doc_id))
+            result = conn.execute(update(documents).where(documents.c.kind == kind, documents.c.id == doc_id)
+                                  .values(body=body))
+            if result.rowcount == 0:
+                seq += 1
+                conn.execute(insert(documents).values(kind=kind, id=doc_id, seq=seq, body=body))
+        model.version += 1
+        if conn.execute(update(meta).where(meta.c.name == "version")
+                        .values(value=str(model.version))).rowcount == 0:
+            conn.execute(insert(meta).values(name="version", value=str(model.version)))
+        model.mark_clean()
+
+    # ----------------------------------------------------------------- administrators
+
+    def admin_password_hash(self, username: str) -> str | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(admin_users.c.password_hash)
+                               .where(admin_users.c.username == username)).first()
+            return row[0] if row else None
+
+    def has_admins(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(admin_users.c.username).limit(1)).first() is not None
+
+    def set_admin(self, username: str, password_hash: str) -> None:
+        with self.engine.begin() as conn:
+            if conn.execute(update(admin_users).where(admin_users.c.username == username)
+                            .values(password_hash=password_hash)).rowcount == 0:
+                conn.execute(insert(admin_users).values(username=username, password_hash=password_hash))
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Secrets at rest: the master key, encrypted values, and hashes for client secrets and passwords."""

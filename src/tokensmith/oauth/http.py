@@ -1,0 +1,67 @@
+"""The plain request and response objects the protocol cores work with (no web framework)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+import orjson
+
+from tokensmith.errors import OAuthError, invalid_request
+
+JSON_HEADERS = [
+    (b"content-type", b"application/json;charset=UTF-8"),
+    (b"cache-control", b"no-store"),
+    (b"pragma", b"no-cache"),
+]
+MAX_FORM_PARAMS = 64
+
+
+@dataclass(slots=True)
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case names
+    body: bytes = b""
+    client_ip: str = ""
+    base_url: str = ""
+    query: str = ""
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    body: bytes
+    headers: list[tuple[bytes, bytes]] = field(default_factory=lambda: list(JSON_HEADERS))
+
+
+def json_response(payload: object, status: int = 200) -> Response:
+    return Response(status, orjson.dumps(payload))
+
+
+def error_response(error: OAuthError) -> Response:
+    headers = list(JSON_HEADERS)
+    headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in error.headers.items())
+    return Response(error.status_code, error.body(), headers)
+
+
+def parse_form(request: Request) -> dict[str, str]:
+    """The request's form parameters. RFC 6749 §3.2: POST, form-encoded, no repeated parameters."""
+    if request.method != "POST":
+        raise OAuthError("invalid_request", "This endpoint accepts only POST", 405,
+                         {"allow": "POST"})
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() != "application/x-www-form-urlencoded":
+        raise invalid_request("The body must be application/x-www-form-urlencoded")
+    try:
+        text = request.body.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False,
+                          max_num_fields=MAX_FORM_PARAMS, errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise invalid_request("The body is not a valid form") from exc
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise invalid_request(f"Parameter '{name}' appears more than once")
+        form[name] = value
+    return form

@@ -1,0 +1,37 @@
+"""Authorization server metadata (RFC 8414) and the OpenID discovery document.
+
+Both describe only what this server actually offers with its current configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tokensmith.config.snapshot import Snapshot
+from tokensmith.oauth.http import Request, Response, json_response
+
+AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+GRANT_TYPES = ["client_credentials", "password", "refresh_token"]
+
+
+def metadata(snapshot: Snapshot, request: Request) -> dict[str, Any]:
+    base = request.base_url
+    scopes = sorted(snapshot.scopes.common | set(snapshot.scopes.common_groups))
+    return {
+        "issuer": base,
+        "token_endpoint": f"{base}/as/token.oauth2",
+        "introspection_endpoint": f"{base}/as/introspect.oauth2",
+        "revocation_endpoint": f"{base}/as/revoke_token.oauth2",
+        "grant_types_supported": GRANT_TYPES,
+        "response_types_supported": [],
+        "scopes_supported": scopes,
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+    }
+
+
+def metadata_endpoint(snapshot: Snapshot, request: Request) -> Response:
+    response = json_response(metadata(snapshot, request))
+    response.headers = [(b"content-type", b"application/json"), (b"cache-control", b"max-age=300")]
+    return response

@@ -1,0 +1,60 @@
+"""Which of the requested scopes a client may have (RFC 6749 §3.3)."""
+
+from __future__ import annotations
+
+from tokensmith.config.snapshot import RuntimeClient, Scopes
+from tokensmith.errors import OAuthError
+
+MAX_SCOPES = 100
+
+
+def _invalid(description: str) -> OAuthError:
+    return OAuthError("invalid_scope", description)
+
+
+def _matches_dynamic(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name.startswith(p) and len(name) > len(p) for p in prefixes)
+
+
+def grant(requested: str | None, client: RuntimeClient, scopes: Scopes) -> list[str]:
+    """The granted scope names (groups kept as groups), or an ``invalid_scope`` error."""
+    if not requested:
+        return []
+    names = list(dict.fromkeys(requested.split()))
+    if len(names) > MAX_SCOPES:
+        raise _invalid(f"At most {MAX_SCOPES} scopes may be requested")
+    for name in names:
+        if name in scopes.exclusive or name in scopes.exclusive_groups or _matches_dynamic(
+                name, scopes.exclusive_dynamic):
+            allowed = name in client.exclusive_scopes or any(
+                name.startswith(p[:-1]) for p in client.exclusive_scopes if p.endswith("*"))
+            if not allowed:
+                raise _invalid(f"Scope '{name}' is exclusive and not granted to this client")
+        elif name in scopes.common or name in scopes.common_groups or _matches_dynamic(
+                name, scopes.common_dynamic):
+            if client.restrict_scopes and name not in client.restricted_scopes and not any(
+                    name.startswith(p[:-1]) for p in client.restricted_scopes if p.endswith("*")):
+                raise _invalid(f"Scope '{name}' is not allowed for this client")
+        else:
+            raise _invalid(f"Scope '{name}' is not defined")
+    return names
+
+
+def expand(names: list[str], scopes: Scopes) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        members = scopes.members(name)
+        out.extend(members if members else (name,))
+    return list(dict.fromkeys(out))
+
+
+def narrow(requested: str | None, granted: list[str], scopes: Scopes) -> list[str]:
+    """Scopes for a refresh: a subset of what the grant holds (members of a held group count)."""
+    if not requested:
+        return granted
+    held = set(granted) | set(expand(granted, scopes))
+    names = list(dict.fromkeys(requested.split()))
+    for name in names:
+        if name not in held:
+            raise _invalid(f"Scope '{name}' was not part of the original grant")
+    return names

@@ -1,0 +1,184 @@
+"""The token endpoint (RFC 6749 §3.2, §4.3, §4.4, §6): client credentials, password, refresh."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+from tokensmith.config.snapshot import RuntimeAtm, RuntimeClient, Snapshot
+from tokensmith.errors import OAuthError, invalid_client, invalid_request
+from tokensmith.oauth import scopes as scope_rules
+from tokensmith.oauth.clientauth import authenticate
+from tokensmith.oauth.http import Request, Response, error_response, json_response, parse_form
+from tokensmith.oauth.mapping import CompiledMapping, Sources
+from tokensmith.oauth.runtime import Runtime
+from tokensmith.oauth.selection import select
+from tokensmith.state.base import AccessTokenRecord, GrantRecord, token_digest
+
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
+GRANT_PASSWORD = "password"
+GRANT_REFRESH = "refresh_token"
+ALLOWED = {
+    GRANT_CLIENT_CREDENTIALS: "CLIENT_CREDENTIALS",
+    GRANT_PASSWORD: "RESOURCE_OWNER_CREDENTIALS",
+    GRANT_REFRESH: "REFRESH_TOKEN",
+}
+
+
+def _unauthorized(grant_type: str) -> OAuthError:
+    return OAuthError("unauthorized_client", f"This client may not use the {grant_type} grant")
+
+
+async def token_endpoint(rt: Runtime, request: Request) -> Response:
+    try:
+        return await _token(rt, request)
+    except OAuthError as error:
+        return error_response(error)
+
+
+async def _token(rt: Runtime, request: Request) -> Response:
+    form = parse_form(request)
+    snapshot = rt.snapshot()
+    now = rt.clock.now()
+    client = authenticate(request.headers, form, snapshot, rt.box, now)
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        raise invalid_request("grant_type is required")
+    if grant_type not in ALLOWED:
+        raise OAuthError("unsupported_grant_type", f"Grant type '{grant_type}' is not supported")
+    if client is None:
+        raise invalid_client("Client authentication is required")
+    if ALLOWED[grant_type] not in client.grant_types:
+        raise _unauthorized(grant_type)
+    context = {"ClientId": client.client_id, "ClientIp": request.client_ip, "GrantType": grant_type}
+    if grant_type == GRANT_CLIENT_CREDENTIALS:
+        if not client.confidential:
+            raise _unauthorized(grant_type)
+        return await _client_credentials(rt, snapshot, client, form, context, now)
+    if grant_type == GRANT_PASSWORD:
+        return await _password(rt, snapshot, client, form, context, now)
+    return await _refresh(rt, snapshot, client, form, now)
+
+
+def _mapping(snapshot: Snapshot, atm: RuntimeAtm, *context_ids: str) -> CompiledMapping | None:
+    for context_id in (*context_ids, "default"):
+        found = snapshot.mappings.get(f"{context_id}|{atm.id}")
+        if found is not None:
+            return found
+    return None
+
+
+def _attributes(snapshot: Snapshot, atm: RuntimeAtm, mapping: CompiledMapping | None,
+                sources: Sources) -> dict[str, Any]:
+    if mapping is None:
+        return {}
+    failed = mapping.failed_criterion(sources)
+    if failed is not None:
+        raise OAuthError("access_denied", failed.error_result or "Issuance criteria were not met")
+    return mapping.attributes(sources, atm.attributes)
+
+
+def _scope_string(names: list[str], atm: RuntimeAtm, snapshot: Snapshot) -> str:
+    if atm.policy.expand_scope_groups:
+        names = scope_rules.expand(names, snapshot.scopes)
+    return " ".join(names)
+
+
+async def _issue(rt: Runtime, atm: RuntimeAtm, client_id: str, scope: str, attributes: dict[str, Any],
+                 now: float, grant_id: str | None) -> tuple[str, AccessTokenRecord]:
+    value = atm.policy.new_token_value()
+    record = AccessTokenRecord(token_digest(value), atm.id, client_id, scope, attributes, now,
+                               atm.policy.initial_expiry(now), grant_id)
+    await rt.state.put_token(record)
+    return value, record
+
+
+def _response(value: str, record: AccessTokenRecord, now: float, refresh: str | None = None) -> Response:
+    payload: dict[str, Any] = {"access_token": value, "token_type": "Bearer",
+                               "expires_in": int(record.expires_at - now)}
+    if record.scope:
+        payload["scope"] = record.scope
+    if refresh:
+        payload["refresh_token"] = refresh
+    return json_response(payload)
+
+
+async def _client_credentials(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: dict[str, str],
+                              context: dict[str, Any], now: float) -> Response:
+    names = scope_rules.grant(form.get("scope"), client, snapshot.scopes)
+    atm = select(form, client, snapshot)
+    scope = _scope_string(names, atm, snapshot)
+    context["OAuthScopes"] = scope.split()
+    sources = Sources(context, {}, {})
+    attributes = _attributes(snapshot, atm, _mapping(snapshot, atm, "client_credentials"), sources)
+    value, record = await _issue(rt, atm, client.client_id, scope, attributes, now, None)
+    return _response(value, record, now)
+
+
+async def _password(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: dict[str, str],
+                    context: dict[str, Any], now: float) -> Response:
+    username, password = form.get("username"), form.get("password")
+    if not username or password is None:
+        raise invalid_request("username and password are required")
+    names = scope_rules.grant(form.get("scope"), client, snapshot.scopes)
+    atm = select(form, client, snapshot)
+    if not snapshot.validators:
+        raise OAuthError("invalid_grant", "No password credential validator is configured")
+    loop = asyncio.get_running_loop()
+    matched = None
+    for validator in snapshot.validators:
+        attrs = await loop.run_in_executor(None, validator.validate, username, password)
+        if attrs is not None:
+            matched = validator.id, attrs
+            break
+    if matched is None:
+        raise OAuthError("invalid_grant", "The username or password is not correct")
+    validator_id, validator_attrs = matched
+    scope = _scope_string(names, atm, snapshot)
+    context["OAuthScopes"] = scope.split()
+    grant_attrs = {"USER_KEY": username, "USER_NAME": username}
+    sources = Sources(context, grant_attrs, validator_attrs)
+    attributes = _attributes(snapshot, atm, _mapping(snapshot, atm, validator_id), sources)
+
+    if "REFRESH_TOKEN" not in client.grant_types:
+        value, record = await _issue(rt, atm, client.client_id, scope, attributes, now, None)
+        return _response(value, record, now)
+    refresh = _new_refresh(snapshot)
+    lifetime = snapshot.persistent_grant_lifetime
+    grant = GrantRecord(secrets.token_urlsafe(16), token_digest(refresh), client.client_id, atm.id,
+                        username, " ".join(names), attributes, now,
+                        None if lifetime is None else now + lifetime)
+    await rt.state.put_grant(grant)
+    value, record = await _issue(rt, atm, client.client_id, scope, attributes, now, grant.grant_id)
+    return _response(value, record, now, refresh)
+
+
+def _new_refresh(snapshot: Snapshot) -> str:
+    length = snapshot.refresh_token_length
+    return secrets.token_urlsafe(length)[:length]
+
+
+async def _refresh(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: dict[str, str],
+                   now: float) -> Response:
+    presented = form.get("refresh_token")
+    if not presented:
+        raise invalid_request("refresh_token is required")
+    old_hash = token_digest(presented)
+    grant = await rt.state.get_grant_by_refresh(old_hash)
+    if grant is None or grant.client_id != client.client_id or (
+            grant.expires_at is not None and grant.expires_at <= now):
+        raise OAuthError("invalid_grant", "The refresh token is not valid")
+    atm = snapshot.atms.get(grant.atm_id)
+    if atm is None:
+        raise OAuthError("invalid_grant", "The grant's access token manager no longer exists")
+    names = scope_rules.narrow(form.get("scope"), grant.scope.split(), snapshot.scopes)
+    scope = _scope_string(names, atm, snapshot)
+    refresh: str | None = None
+    roll = client.roll_refresh if client.roll_refresh is not None else snapshot.roll_refresh_tokens
+    if roll:
+        refresh = _new_refresh(snapshot)
+        if not await rt.state.replace_refresh(grant.grant_id, old_hash, token_digest(refresh)):
+            raise OAuthError("invalid_grant", "The refresh token is not valid")
+    value, record = await _issue(rt, atm, client.client_id, scope, grant.attributes, now, grant.grant_id)
+    return _response(value, record, now, refresh or presented)

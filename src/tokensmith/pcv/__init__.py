@@ -1,0 +1,1 @@
+"""Password credential validators: check a username and password, yield attributes."""

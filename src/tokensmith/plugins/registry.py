@@ -1,0 +1,38 @@
+"""Explicit registries of plugin types, keyed by descriptor id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tokensmith.plugins.descriptors import PluginDescriptor
+
+
+class PluginRegistry:
+    def __init__(self, kind: str, descriptors: Iterable[PluginDescriptor] = ()) -> None:
+        self.kind = kind
+        self._by_id: dict[str, PluginDescriptor] = {}
+        for d in descriptors:
+            self.register(d)
+
+    def register(self, descriptor: PluginDescriptor) -> None:
+        if descriptor.id in self._by_id:
+            raise ValueError(f"{self.kind} plugin {descriptor.id} registered twice")
+        self._by_id[descriptor.id] = descriptor
+
+    def get(self, descriptor_id: str) -> PluginDescriptor | None:
+        return self._by_id.get(descriptor_id)
+
+    def all(self) -> list[PluginDescriptor]:
+        return list(self._by_id.values())
+
+
+def access_token_managers() -> PluginRegistry:
+    from tokensmith.atm import reference
+
+    return PluginRegistry("access token manager", [reference.DESCRIPTOR])
+
+
+def credential_validators() -> PluginRegistry:
+    from tokensmith.pcv import simple
+
+    return PluginRegistry("password credential validator", [simple.DESCRIPTOR])

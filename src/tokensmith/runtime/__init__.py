@@ -1,0 +1,1 @@
+"""HTTP glue for the runtime listener (token, introspection, revocation, metadata)."""

@@ -1,0 +1,122 @@
+"""The runtime listener as a plain ASGI application.
+
+This is the hot path, so it skips framework routing and request objects: it reads the body
+(bounded), builds a :class:`tokensmith.oauth.http.Request` and hands it to a protocol core.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from tokensmith.node import Node
+from tokensmith.oauth.http import JSON_HEADERS, Request, Response
+from tokensmith.oauth.introspect import introspection_endpoint
+from tokensmith.oauth.metadata import metadata_endpoint
+from tokensmith.oauth.revoke import revocation_endpoint
+from tokensmith.oauth.token import token_endpoint
+
+MAX_BODY = 64 * 1024
+log = logging.getLogger("tokensmith.runtime")
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _error(status: int, error: str, description: str) -> Response:
+    return Response(status, orjson.dumps({"error": error, "error_description": description}),
+                    list(JSON_HEADERS))
+
+
+class RuntimeApp:
+    def __init__(self, node: Node, worker_label: str = "") -> None:
+        self.node = node
+        rt = node.runtime
+        self.worker_label = worker_label.encode()
+
+        async def metadata(request: Request) -> Response:
+            return metadata_endpoint(node.snapshot(), request)
+
+        async def heartbeat(request: Request) -> Response:
+            headers = [(b"content-type", b"text/plain"), (b"cache-control", b"no-store")]
+            if self.worker_label:
+                headers.append((b"x-tokensmith-worker", self.worker_label))
+            return Response(200, b"OK", headers)
+
+        async def token(request: Request) -> Response:
+            return await token_endpoint(rt, request)
+
+        async def introspect(request: Request) -> Response:
+            return await introspection_endpoint(rt, request)
+
+        async def revoke(request: Request) -> Response:
+            return await revocation_endpoint(rt, request)
+
+        self.routes: dict[str, Handler] = {
+            "/as/token.oauth2": token,
+            "/as/introspect.oauth2": introspect,
+            "/as/revoke_token.oauth2": revoke,
+            "/.well-known/oauth-authorization-server": metadata,
+            "/.well-known/openid-configuration": metadata,
+            "/pf/heartbeat.ping": heartbeat,
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        handler = self.routes.get(scope["path"])
+        if handler is None:
+            await self._send(send, _error(404, "not_found", "No such endpoint"))
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_BODY:
+                await self._send(send, _error(413, "invalid_request", "The request body is too large"))
+                return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        client = scope.get("client")
+        request = Request(scope["method"], scope["path"], headers, body,
+                          client[0] if client else "", _base_url(scope, headers),
+                          scope.get("query_string", b"").decode("latin-1"))
+        try:
+            response = await handler(request)
+        except Exception:  # never a bare 500 page: log it and answer in OAuth's format
+            log.exception("unhandled error on %s", scope["path"])
+            response = _error(500, "server_error", "The server could not complete the request")
+        await self._send(send, response)
+
+    @staticmethod
+    async def _send(send: Send, response: Response) -> None:
+        await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.node.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.node.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _base_url(scope: Scope, headers: dict[str, str]) -> str:
+    host = headers.get("host")
+    if not host:
+        server = scope.get("server") or ("localhost", 0)
+        host = f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}"

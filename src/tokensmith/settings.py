@@ -1,0 +1,63 @@
+"""Process settings: where data lives, which ports to serve, how many workers."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tokensmith.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 9031
+    admin_port: int = 9999
+    workers: int = 1
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    node_id: str = "node-1"
+    base_url: str | None = None
+    purge_interval: float = 60.0
+    log_level: str = "info"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tls(self) -> bool:
+        return self.cert_file is not None
+
+    @property
+    def config_db(self) -> Path:
+        return self.data_dir / "config.db"
+
+    @property
+    def state_db(self) -> Path:
+        return self.data_dir / "tokens.db"
+
+    @property
+    def master_key_file(self) -> Path:
+        return self.data_dir / "master.key"
+
+    @property
+    def generation_file(self) -> Path:
+        return self.data_dir / "config.gen"
+
+    def check(self) -> None:
+        if self.workers < 1:
+            raise ConfigurationError("--workers must be at least 1")
+        for name, port in (("--port", self.port), ("--admin-port", self.admin_port)):
+            if not 0 <= port <= 65535:
+                raise ConfigurationError(f"{name} must be between 0 and 65535")
+        if self.port == self.admin_port and self.port != 0:
+            raise ConfigurationError("--port and --admin-port must differ")
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ConfigurationError("--cert and --key must be given together")
+        for p in (self.cert_file, self.key_file):
+            if p is not None and not p.is_file():
+                raise ConfigurationError(f"no such file: {p}")
+
+
+def env_default(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, default)

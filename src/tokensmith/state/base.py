@@ -1,0 +1,77 @@
+"""The token-state interface every backend implements.
+
+Only a SHA-256 digest of each token value is ever stored (see :func:`token_digest`), so a copy of
+the state store does not yield usable tokens. Records carry absolute expiry times in epoch
+seconds; callers compare them against their injected clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+def token_digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8")).digest()
+
+
+@dataclass(slots=True)
+class AccessTokenRecord:
+    token_hash: bytes
+    atm_id: str
+    client_id: str
+    scope: str
+    attributes: dict[str, Any]
+    issued_at: float
+    expires_at: float
+    grant_id: str | None = None
+
+    @property
+    def persistent(self) -> bool:
+        return self.grant_id is not None
+
+
+@dataclass(slots=True)
+class GrantRecord:
+    """A persistent grant: created by grants that issue a refresh token."""
+
+    grant_id: str
+    refresh_hash: bytes
+    client_id: str
+    atm_id: str
+    user_key: str
+    scope: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+    created_at: float = 0.0
+    expires_at: float | None = None  # None: the grant does not expire
+
+
+class TokenState(Protocol):
+    async def put_token(self, record: AccessTokenRecord) -> None: ...
+
+    async def get_token(self, token_hash: bytes) -> AccessTokenRecord | None: ...
+
+    async def extend_token(self, token_hash: bytes, new_expires_at: float) -> bool:
+        """Move the expiry forward (never back). True when the record changed."""
+        ...
+
+    async def delete_token(self, token_hash: bytes) -> bool: ...
+
+    async def put_grant(self, grant: GrantRecord) -> None: ...
+
+    async def get_grant(self, grant_id: str) -> GrantRecord | None: ...
+
+    async def get_grant_by_refresh(self, refresh_hash: bytes) -> GrantRecord | None: ...
+
+    async def replace_refresh(self, grant_id: str, old_hash: bytes, new_hash: bytes) -> bool:
+        """Roll a refresh token. False when ``old_hash`` is no longer the grant's token."""
+        ...
+
+    async def revoke_grant(self, grant_id: str) -> int:
+        """Delete the grant and every access token issued under it; returns tokens removed."""
+        ...
+
+    async def purge_expired(self, now: float) -> int: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,80 @@
+"""In-memory token state: the twin of the persistent backends, for unit tests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tokensmith.state.base import AccessTokenRecord, GrantRecord
+
+
+class MemoryTokenState:
+    def __init__(self) -> None:
+        self.tokens: dict[bytes, AccessTokenRecord] = {}
+        self.grants: dict[str, GrantRecord] = {}
+        self.refresh_index: dict[bytes, str] = {}
+        self.writes = 0
+
+    async def put_token(self, record: AccessTokenRecord) -> None:
+        self.writes += 1
+        self.tokens[record.token_hash] = replace(record)
+
+    async def get_token(self, token_hash: bytes) -> AccessTokenRecord | None:
+        record = self.tokens.get(token_hash)
+        return replace(record) if record is not None else None
+
+    async def extend_token(self, token_hash: bytes, new_expires_at: float) -> bool:
+        record = self.tokens.get(token_hash)
+        if record is None or record.expires_at >= new_expires_at:
+            return False
+        self.writes += 1
+        record.expires_at = new_expires_at
+        return True
+
+    async def delete_token(self, token_hash: bytes) -> bool:
+        self.writes += 1
+        return self.tokens.pop(token_hash, None) is not None
+
+    async def put_grant(self, grant: GrantRecord) -> None:
+        self.writes += 1
+        self.grants[grant.grant_id] = replace(grant)
+        self.refresh_index[grant.refresh_hash] = grant.grant_id
+
+    async def get_grant(self, grant_id: str) -> GrantRecord | None:
+        grant = self.grants.get(grant_id)
+        return replace(grant) if grant is not None else None
+
+    async def get_grant_by_refresh(self, refresh_hash: bytes) -> GrantRecord | None:
+        grant_id = self.refresh_index.get(refresh_hash)
+        return await self.get_grant(grant_id) if grant_id else None
+
+    async def replace_refresh(self, grant_id: str, old_hash: bytes, new_hash: bytes) -> bool:
+        grant = self.grants.get(grant_id)
+        if grant is None or grant.refresh_hash != old_hash:
+            return False
+        self.writes += 1
+        del self.refresh_index[old_hash]
+        grant.refresh_hash = new_hash
+        self.refresh_index[new_hash] = grant_id
+        return True
+
+    async def revoke_grant(self, grant_id: str) -> int:
+        self.writes += 1
+        grant = self.grants.pop(grant_id, None)
+        if grant is not None:
+            self.refresh_index.pop(grant.refresh_hash, None)
+        doomed = [h for h, r in self.tokens.items() if r.grant_id == grant_id]
+        for h in doomed:
+            del self.tokens[h]
+        return len(doomed)
+
+    async def purge_expired(self, now: float) -> int:
+        doomed = [h for h, r in self.tokens.items() if r.expires_at <= now]
+        for h in doomed:
+            del self.tokens[h]
+        old = [g for g in self.grants.values() if g.expires_at is not None and g.expires_at <= now]
+        for g in old:
+            await self.revoke_grant(g.grant_id)
+        return len(doomed) + len(old)
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,204 @@
+"""SQLite token state: the single-node default, shared by every worker process of a node.
+
+Writes are group-committed: requests that arrive in the same event-loop turn share one
+``BEGIN IMMEDIATE … COMMIT``, and each request resumes only after its row is committed, so a
+token is visible to every other worker (and survives a restart) before its response is sent.
+The database runs in WAL mode, so readers never wait for the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from tokensmith.state.base import AccessTokenRecord, GrantRecord
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS access_tokens (
+    token_hash BLOB PRIMARY KEY,
+    atm_id     TEXT NOT NULL,
+    client_id  TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    attributes BLOB NOT NULL,
+    issued_at  REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    grant_id   TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS access_tokens_expiry ON access_tokens (expires_at);
+CREATE INDEX IF NOT EXISTS access_tokens_grant ON access_tokens (grant_id) WHERE grant_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS grants (
+    grant_id     TEXT PRIMARY KEY,
+    refresh_hash BLOB NOT NULL UNIQUE,
+    client_id    TEXT NOT NULL,
+    atm_id       TEXT NOT NULL,
+    user_key     TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    attributes   BLOB NOT NULL,
+    created_at   REAL NOT NULL,
+    expires_at   REAL
+);
+CREATE INDEX IF NOT EXISTS grants_expiry ON grants (expires_at) WHERE expires_at IS NOT NULL;
+"""
+
+_TOKEN_COLUMNS = "token_hash, atm_id, client_id, scope, attributes, issued_at, expires_at, grant_id"
+_GRANT_COLUMNS = ("grant_id, refresh_hash, client_id, atm_id, user_key, scope, attributes, "
+                  "created_at, expires_at")
+PURGE_BATCH = 5000
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    if not path.exists():  # create it owner-only before SQLite opens it
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def _token(row: Sequence[Any]) -> AccessTokenRecord:
+    return AccessTokenRecord(row[0], row[1], row[2], row[3], orjson.loads(row[4]), row[5], row[6], row[7])
+
+
+def _grant(row: Sequence[Any]) -> GrantRecord:
+    return GrantRecord(row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]), row[7], row[8])
+
+
+class SqliteTokenState:
+    def __init__(self, path: Path) -> None:
+        self._conn = connect(path)
+        self._pending: list[tuple[str, tuple[Any, ...], asyncio.Future[int]]] = []
+        self._scheduled = False
+        self.writes = 0
+
+    # ----------------------------------------------------------------- group commit
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> asyncio.Future[int]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        self._pending.append((sql, params, future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return future
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        conn = self._conn
+        results: list[int | BaseException] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for sql, params, _ in batch:
+                try:
+                    results.append(conn.execute(sql, params).rowcount)
+                except sqlite3.Error as exc:  # that statement had no effect; the rest go on
+                    results.append(exc)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        self.writes += len(batch)
+        for (_, _, future), result in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+    # ----------------------------------------------------------------- access tokens
+
+    async def put_token(self, record: AccessTokenRecord) -> None:
+        await self._write(
+            f"INSERT INTO access_tokens ({_TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (record.token_hash, record.atm_id, record.client_id, record.scope,
+             orjson.dumps(record.attributes), record.issued_at, record.expires_at, record.grant_id),
+        )
+
+    async def get_token(self, token_hash: bytes) -> AccessTokenRecord | None:
+        row = self._conn.execute(
+            f"SELECT {_TOKEN_COLUMNS} FROM access_tokens WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
+        return _token(row) if row is not None else None
+
+    async def extend_token(self, token_hash: bytes, new_expires_at: float) -> bool:
+        changed = await self._write(
+            "UPDATE access_tokens SET expires_at = ? WHERE token_hash = ? AND expires_at < ?",
+            (new_expires_at, token_hash, new_expires_at),
+        )
+        return changed > 0
+
+    async def delete_token(self, token_hash: bytes) -> bool:
+        return await self._write("DELETE FROM access_tokens WHERE token_hash = ?", (token_hash,)) > 0
+
+    # ----------------------------------------------------------------- grants
+
+    async def put_grant(self, grant: GrantRecord) -> None:
+        await self._write(
+            f"INSERT INTO grants ({_GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (grant.grant_id, grant.refresh_hash, grant.client_id, grant.atm_id, grant.user_key,
+             grant.scope, orjson.dumps(grant.attributes), grant.created_at, grant.expires_at),
+        )
+
+    async def get_grant(self, grant_id: str) -> GrantRecord | None:
+        row = self._conn.execute(
+            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE grant_id = ?", (grant_id,)
+        ).fetchone()
+        return _grant(row) if row is not None else None
+
+    async def get_grant_by_refresh(self, refresh_hash: bytes) -> GrantRecord | None:
+        row = self._conn.execute(
+            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE refresh_hash = ?", (refresh_hash,)
+        ).fetchone()
+        return _grant(row) if row is not None else None
+
+    async def replace_refresh(self, grant_id: str, old_hash: bytes, new_hash: bytes) -> bool:
+        changed = await self._write(
+            "UPDATE grants SET refresh_hash = ? WHERE grant_id = ? AND refresh_hash = ?",
+            (new_hash, grant_id, old_hash),
+        )
+        return changed > 0
+
+    async def revoke_grant(self, grant_id: str) -> int:
+        # Both statements join the same group commit, so they land in one transaction.
+        removed = self._write("DELETE FROM access_tokens WHERE grant_id = ?", (grant_id,))
+        grant = self._write("DELETE FROM grants WHERE grant_id = ?", (grant_id,))
+        count = await removed
+        await grant
+        return count
+
+    async def purge_expired(self, now: float) -> int:
+        tokens = await self._write(
+            "DELETE FROM access_tokens WHERE token_hash IN "
+            "(SELECT token_hash FROM access_tokens WHERE expires_at <= ? LIMIT ?)",
+            (now, PURGE_BATCH),
+        )
+        expired = [r[0] for r in self._conn.execute(
+            "SELECT grant_id FROM grants WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?",
+            (now, PURGE_BATCH),
+        )]
+        for grant_id in expired:
+            tokens += await self.revoke_grant(grant_id)
+        return tokens + len(expired)
+
+    async def close(self) -> None:
+        self._conn.close()
+
+    # ----------------------------------------------------------------- diagnostics
+
+    def count_tokens(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM access_tokens").fetchone()[0])
