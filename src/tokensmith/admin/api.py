@@ -331,6 +331,9 @@ def _scope_routes(app: FastAPI, node: Node, read: Callable[[Callable[[ConfigMode
         node.change(lambda model: authserver.delete_entry(model, collection, name))
         return Response(status_code=204)
 
+    # Annotations are strings under postponed evaluation; give FastAPI the real body model.
+    add.__annotations__["body"] = model_type
+    update.__annotations__["body"] = model_type
     suffix = collection[0].upper() + collection[1:]
     app.get(path, tags=tag, responses=ERRORS, operation_id=f"get{suffix}")(list_entries)
     app.post(path, tags=tag, status_code=201, responses=ERRORS, operation_id=f"add{suffix}")(add)

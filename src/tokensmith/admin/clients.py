@@ -113,8 +113,9 @@ def _apply_auth(ctx: AdminContext, model: ConfigModel, doc: dict[str, Any], auth
     if auth_type == "NONE":
         doc["clientAuth"] = {"type": "NONE"}
         return
+    before = len(errors.errors)
     new = _secret_from(ctx, auth_in, path or "", errors)
-    if new is None and not errors:
+    if new is None and len(errors.errors) == before:
         if old_auth.get("type") == "SECRET" and existing is not None:
             new = old_auth["encryptedSecret"], existing["_secretDigest"]
         else:

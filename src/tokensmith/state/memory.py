@@ -15,6 +15,8 @@ class MemoryTokenState:
         self.writes = 0
 
     async def put_token(self, record: AccessTokenRecord) -> None:
+        if record.token_hash in self.tokens:
+            raise ValueError("a token with this digest already exists")
         self.writes += 1
         self.tokens[record.token_hash] = replace(record)
 
@@ -72,9 +74,10 @@ class MemoryTokenState:
         for h in doomed:
             del self.tokens[h]
         old = [g for g in self.grants.values() if g.expires_at is not None and g.expires_at <= now]
+        removed = len(doomed) + len(old)
         for g in old:
-            await self.revoke_grant(g.grant_id)
-        return len(doomed) + len(old)
+            removed += await self.revoke_grant(g.grant_id)
+        return removed
 
     async def close(self) -> None:
         return None

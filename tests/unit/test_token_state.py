@@ -1,0 +1,95 @@
+"""The token-state contract, run against every backend (SQLite and the in-memory twin)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tokensmith.state.base import AccessTokenRecord, GrantRecord, TokenState, token_digest
+from tokensmith.state.memory import MemoryTokenState
+from tokensmith.state.sqlite import SqliteTokenState
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+async def state(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TokenState]:
+    backend: TokenState = SqliteTokenState(tmp_path / "t.db") if request.param == "sqlite" else MemoryTokenState()
+    yield backend
+    await backend.close()
+
+
+def _token(value: str, exp: float = 200.0, grant: str | None = None, client: str = "c") -> AccessTokenRecord:
+    return AccessTokenRecord(token_digest(value), "atm", client, "read", {"a": [1, "x"]}, 100.0, exp, grant)
+
+
+async def test_put_get_delete(state: TokenState) -> None:
+    await state.put_token(_token("t1"))
+    got = await state.get_token(token_digest("t1"))
+    assert got is not None and got.attributes == {"a": [1, "x"]} and got.scope == "read"
+    assert await state.get_token(token_digest("t2")) is None
+    assert await state.delete_token(token_digest("t1")) is True
+    assert await state.delete_token(token_digest("t1")) is False
+
+
+async def test_extend_only_moves_forward(state: TokenState) -> None:
+    await state.put_token(_token("t1", exp=200))
+    assert await state.extend_token(token_digest("t1"), 150) is False
+    assert await state.extend_token(token_digest("t1"), 300) is True
+    got = await state.get_token(token_digest("t1"))
+    assert got is not None and got.expires_at == 300
+
+
+async def test_concurrent_writes_share_commits_and_all_land(state: TokenState) -> None:
+    await asyncio.gather(*(state.put_token(_token(f"t{i}")) for i in range(200)))
+    found = await asyncio.gather(*(state.get_token(token_digest(f"t{i}")) for i in range(200)))
+    assert all(r is not None for r in found)
+
+
+async def test_duplicate_insert_fails_alone(state: TokenState) -> None:
+    await state.put_token(_token("dup"))
+    results = await asyncio.gather(state.put_token(_token("dup")), state.put_token(_token("fresh")),
+                                   return_exceptions=True)
+    assert isinstance(results[0], Exception) and results[1] is None
+    assert await state.get_token(token_digest("fresh")) is not None
+
+
+async def test_grants_refresh_rolling_and_revocation(state: TokenState) -> None:
+    grant = GrantRecord("g1", token_digest("r1"), "c", "atm", "alice", "read", {"u": "alice"}, 100.0, None)
+    await state.put_grant(grant)
+    await state.put_token(_token("a1", grant="g1"))
+    await state.put_token(_token("a2", grant="g1"))
+    await state.put_token(_token("other"))
+    found = await state.get_grant_by_refresh(token_digest("r1"))
+    assert found is not None and found.grant_id == "g1" and found.attributes == {"u": "alice"}
+    assert await state.replace_refresh("g1", token_digest("r1"), token_digest("r2")) is True
+    assert await state.replace_refresh("g1", token_digest("r1"), token_digest("r3")) is False
+    assert await state.get_grant_by_refresh(token_digest("r1")) is None
+    assert await state.revoke_grant("g1") == 2
+    assert await state.get_grant("g1") is None
+    assert await state.get_token(token_digest("a1")) is None
+    assert await state.get_token(token_digest("other")) is not None
+
+
+async def test_purge_removes_expired_tokens_and_grants(state: TokenState) -> None:
+    await state.put_token(_token("old", exp=150))
+    await state.put_token(_token("new", exp=500))
+    await state.put_grant(GrantRecord("g", token_digest("r"), "c", "atm", "u", "", {}, 0.0, 150.0))
+    await state.put_token(_token("of-grant", exp=500, grant="g"))
+    removed = await state.purge_expired(200.0)
+    assert removed == 3  # the expired token, the expired grant and the grant's token
+    assert await state.get_token(token_digest("new")) is not None
+    assert await state.get_token(token_digest("of-grant")) is None
+
+
+async def test_two_connections_see_each_others_writes(tmp_path: Path) -> None:
+    first, second = SqliteTokenState(tmp_path / "t.db"), SqliteTokenState(tmp_path / "t.db")
+    try:
+        await first.put_token(_token("shared"))
+        assert await second.get_token(token_digest("shared")) is not None
+        await second.delete_token(token_digest("shared"))
+        assert await first.get_token(token_digest("shared")) is None
+    finally:
+        await first.close()
+        await second.close()
