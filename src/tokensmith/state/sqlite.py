@@ -9,8 +9,10 @@ The database runs in WAL mode, so readers never wait for the writer.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,12 @@ _TOKEN_COLUMNS = "token_hash, atm_id, client_id, scope, attributes, issued_at, e
 _GRANT_COLUMNS = ("grant_id, refresh_hash, client_id, atm_id, user_key, scope, attributes, "
                   "created_at, expires_at")
 PURGE_BATCH = 5000
+# WAL checkpoints copy committed pages into the database file. Doing that inside a commit would
+# stall the event loop, so a background thread checkpoints every CHECKPOINT_INTERVAL seconds and
+# SQLite's own automatic checkpoint is only a safety net far above the usual WAL size.
+CHECKPOINT_INTERVAL = 0.5
+AUTOCHECKPOINT_PAGES = 50_000
+log = logging.getLogger("tokensmith.state")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -59,8 +67,35 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+    conn.execute("PRAGMA cache_size=-32768")
     conn.executescript(SCHEMA)
     return conn
+
+
+class _Checkpointer(threading.Thread):
+    """Checkpoints the WAL from its own connection, off the event loop (SQLite drops the GIL)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(name="tokensmith-checkpoint", daemon=True)
+        self._path = path
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        conn = sqlite3.connect(str(self._path), isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout=100")
+        try:
+            while not self._halt.wait(CHECKPOINT_INTERVAL):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as exc:  # busy or locked: try again next round
+                    log.debug("checkpoint skipped: %s", exc)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=5)
 
 
 def _token(row: Sequence[Any]) -> AccessTokenRecord:
@@ -72,8 +107,11 @@ def _grant(row: Sequence[Any]) -> GrantRecord:
 
 
 class SqliteTokenState:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, checkpoint: bool = True) -> None:
         self._conn = connect(path)
+        self._checkpointer = _Checkpointer(path) if checkpoint else None
+        if self._checkpointer is not None:
+            self._checkpointer.start()
         self._pending: list[tuple[str, tuple[Any, ...], asyncio.Future[int]]] = []
         self._scheduled = False
         self.writes = 0
@@ -196,6 +234,9 @@ class SqliteTokenState:
         return tokens + len(expired)
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self._conn.close()
 
     # ----------------------------------------------------------------- diagnostics
