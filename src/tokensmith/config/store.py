@@ -54,6 +54,7 @@ admin_users = Table(
 )
 
 T = TypeVar("T")
+READ_ONLY = "tokensmith_read_only"
 
 
 def _sqlite_engine(path: Path) -> Engine:
@@ -71,7 +72,8 @@ def _sqlite_engine(path: Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front (no lock upgrade deadlocks); readers never do.
+        conn.exec_driver_sql("BEGIN" if conn.info.get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -103,12 +105,23 @@ class ConfigStore:
         model.mark_clean()
         return model
 
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A consistent read-only view (a deferred transaction: it never blocks writers)."""
+        with self.engine.connect() as conn:
+            conn.info[READ_ONLY] = True
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop(READ_ONLY, None)
+
     def load(self) -> ConfigModel:
-        with self.engine.begin() as conn:
+        with self.reading() as conn:
             return self._load(conn)
 
     def version(self) -> int:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return self._version(conn)
 
     def mutate(self, change: Callable[[ConfigModel], T]) -> tuple[T, ConfigModel]:
@@ -144,13 +157,13 @@ class ConfigStore:
     # ----------------------------------------------------------------- administrators
 
     def admin_password_hash(self, username: str) -> str | None:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             row = conn.execute(select(admin_users.c.password_hash)
                                .where(admin_users.c.username == username)).first()
             return row[0] if row else None
 
     def has_admins(self) -> bool:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return conn.execute(select(admin_users.c.username).limit(1)).first() is not None
 
     def set_admin(self, username: str, password_hash: str) -> None:
@@ -158,11 +171,6 @@ class ConfigStore:
             if conn.execute(update(admin_users).where(admin_users.c.username == username)
                             .values(password_hash=password_hash)).rowcount == 0:
                 conn.execute(insert(admin_users).values(username=username, password_hash=password_hash))
-
-    @contextmanager
-    def connection(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            yield conn
 
     def close(self) -> None:
         self.engine.dispose()
