@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--key", type=Path, default=None, help="TLS private key (PEM)")
     serve.add_argument("--node-id", default=_env("TOKENSMITH_NODE_ID", "node-1"),
                        help="this node's name in logs and headers")
+    serve.add_argument("--base-url", default=os.environ.get("TOKENSMITH_BASE_URL"),
+                       help="public base URL of the runtime endpoints, used as issuer and in discovery "
+                            "documents (default: taken from each request's Host header)")
+    serve.add_argument("--forwarded-allow-ips", default=os.environ.get("TOKENSMITH_FORWARDED_ALLOW_IPS"),
+                       help="comma-separated proxy addresses whose X-Forwarded-For/-Proto headers are "
+                            "trusted (default: none are trusted)")
     serve.add_argument("--log-level", default=_env("TOKENSMITH_LOG_LEVEL", "info"),
                        choices=["debug", "info", "warning", "error"])
 
@@ -68,11 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(
             data_dir=args.data_dir, host=args.host, port=args.port, admin_port=args.admin_port,
             workers=args.workers, cert_file=args.cert, key_file=args.key, node_id=args.node_id,
-            log_level=args.log_level,
+            log_level=args.log_level, base_url=args.base_url, forwarded_allow_ips=args.forwarded_allow_ips,
         )
         settings.check()
+        from tokensmith.supervisor import Supervisor, check_ports
+
+        check_ports(settings)  # before anything is created on disk
         _announce_password(initialise(settings).admin_password)
-        from tokensmith.supervisor import Supervisor
 
         return Supervisor(settings).run()
     except ConfigurationError as exc:

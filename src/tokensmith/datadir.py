@@ -41,6 +41,11 @@ def initialise(settings: Settings, admin_password: str | None = None) -> InitRes
         raise ConfigurationError(f"data directory {data} is not writable")
     os.chmod(data, 0o700)
     if not settings.master_key_file.exists():
+        if settings.config_db.exists():
+            raise ConfigurationError(
+                f"{settings.master_key_file} is missing but {settings.config_db} exists: every stored secret "
+                "is encrypted under that key. Restore master.key from your backup; a new key would make "
+                "all client secrets and encrypted values unusable.")
         write_new_master_key(settings.master_key_file)
     store = ConfigStore.sqlite(settings.config_db)
     connect_state(settings.state_db).close()

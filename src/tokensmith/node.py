@@ -56,9 +56,14 @@ class Node:
 
     def change(self, fn: Callable[[ConfigModel], T]) -> T:
         """Apply an admin change atomically, then make it live in every worker."""
+        before = self._seen_generation
         result, model = self.store.mutate(fn)
-        self._snapshot = build(model)
-        self._seen_generation = self.generation.bump()
+        generation = self.generation.bump()
+        if generation == before + 1:
+            self._snapshot = build(model)
+        else:  # another process changed the configuration meanwhile: take the committed whole
+            self._snapshot = build(self.store.load())
+        self._seen_generation = generation
         return result
 
     # ----------------------------------------------------------------- lifecycle

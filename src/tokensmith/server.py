@@ -61,6 +61,8 @@ def run_worker(settings: Settings, index: int) -> None:
     config = uvicorn.Config(
         app, loop="uvloop", http="httptools", lifespan="on", access_log=False, log_level="warning",
         server_header=False, date_header=False, timeout_keep_alive=30, backlog=2048,
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         ssl_certfile=str(settings.cert_file) if settings.cert_file else None,
         ssl_keyfile=str(settings.key_file) if settings.key_file else None,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ class Settings:
     key_file: Path | None = None
     node_id: str = "node-1"
     base_url: str | None = None
+    forwarded_allow_ips: str | None = None  # trust X-Forwarded-* only from these proxies
     purge_interval: float = 60.0
     log_level: str = "info"
     extra: dict[str, str] = field(default_factory=dict)
@@ -52,11 +54,19 @@ class Settings:
                 raise ConfigurationError(f"{name} must be between 0 and 65535")
         if self.port == self.admin_port and self.port != 0:
             raise ConfigurationError("--port and --admin-port must differ")
+        if self.base_url is not None and not self.base_url.startswith(("https://", "http://")):
+            raise ConfigurationError("--base-url must start with https:// or http://")
         if (self.cert_file is None) != (self.key_file is None):
             raise ConfigurationError("--cert and --key must be given together")
         for p in (self.cert_file, self.key_file):
             if p is not None and not p.is_file():
                 raise ConfigurationError(f"no such file: {p}")
+        if self.cert_file is not None and self.key_file is not None:
+            try:  # fail here, once, rather than in every worker over and over
+                ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(self.cert_file, self.key_file)
+            except (ssl.SSLError, OSError) as exc:
+                raise ConfigurationError(f"cannot use --cert {self.cert_file} with --key {self.key_file}: "
+                                         f"{exc}") from exc
 
 
 def env_default(name: str, default: str | None = None) -> str | None:

@@ -26,12 +26,22 @@ RESTART_DELAY = 1.0
 def check_port_free(host: str, port: int) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR: sockets left in TIME_WAIT by our own previous run do not count as "in use";
+        # a live listener still does.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise ConfigurationError(f"{host}:{port} is already in use") from exc
             raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def check_ports(settings: Settings) -> None:
+    if settings.port == 0 or settings.admin_port == 0:
+        raise ConfigurationError("--port and --admin-port must be fixed port numbers")
+    check_port_free(settings.host, settings.port)
+    check_port_free(settings.host, settings.admin_port)
 
 
 class Supervisor:
@@ -52,10 +62,7 @@ class Supervisor:
 
     def run(self) -> int:
         s = self.settings
-        if s.port == 0 or s.admin_port == 0:
-            raise ConfigurationError("--port and --admin-port must be fixed port numbers")
-        check_port_free(s.host, s.port)
-        check_port_free(s.host, s.admin_port)
+        check_ports(s)
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         for index in range(s.workers):

@@ -95,3 +95,38 @@ async def test_client_in_atm_allow_list_cannot_be_deleted(admin: Admin) -> None:
     refused = await admin.delete("/oauth/clients/app")
     assert refused.status_code == 422
     assert "'ref'" in refused.json()["validationErrors"][0]["message"]
+
+
+async def test_update_without_client_auth_keeps_secret_and_secondaries(admin: Admin, runtime: Runtime) -> None:
+    await admin.reference_atm()
+    await admin.client_app("app", "first-secret-000000", clientSecretRetentionPeriodType="OVERRIDE_SERVER_DEFAULT",
+                           clientSecretRetentionPeriod=10)
+    await admin.ok("PUT", "/oauth/clients/app/clientAuth/clientSecret", {"secret": "second-secret-00000"})
+    await admin.ok("PUT", "/oauth/clients/app", {"clientId": "app", "name": "renamed",
+                                                 "grantTypes": ["CLIENT_CREDENTIALS"],
+                                                 "clientSecretRetentionPeriodType": "OVERRIDE_SERVER_DEFAULT",
+                                                 "clientSecretRetentionPeriod": 10})
+    for secret in ("first-secret-000000", "second-secret-00000"):
+        assert (await runtime.token({"grant_type": "client_credentials"}, ("app", secret))).status_code == 200
+
+
+async def test_short_secret_and_zoneless_expiry(admin: Admin) -> None:
+    short = await admin.post("/oauth/clients", {"clientId": "x", "name": "x", "grantTypes": ["CLIENT_CREDENTIALS"],
+                                                "clientAuth": {"type": "SECRET", "secret": "short"}})
+    assert short.status_code == 422
+    assert short.json()["validationErrors"][0]["fieldPath"] == "clientAuth.secret"
+    created = await admin.ok("POST", "/oauth/clients", {
+        "clientId": "y", "name": "y", "grantTypes": ["CLIENT_CREDENTIALS"],
+        "clientAuth": {"type": "SECRET", "secret": "long-enough-secret",
+                       "secondarySecrets": [{"secret": "older-secret-0000", "expiryTime": "2099-01-01T00:00:00"}]}})
+    assert created["clientAuth"]["secondarySecrets"][0]["expiryTime"] == "2099-01-01T00:00:00Z"
+
+
+async def test_non_json_body_is_400(admin: Admin) -> None:
+    response = await admin.client.post("http://127.0.0.1:9999/pf-admin-api/v1/oauth/clients",
+                                       content=b"clientId=x", headers={"content-type": "text/plain"})
+    assert response.status_code == 400 and response.json()["resultId"] == "invalid_json"
+    huge = await admin.client.post("http://127.0.0.1:9999/pf-admin-api/v1/oauth/clients",
+                                   content=b"{" + b" " * (1024 * 1024 + 10) + b"}",
+                                   headers={"content-type": "application/json"})
+    assert huge.status_code == 413 and huge.json()["resultId"] == "request_too_large"

@@ -157,3 +157,32 @@ async def test_validator_in_use_cannot_be_deleted(configured: Admin) -> None:
     refused = await configured.delete("/passwordCredentialValidators/simple")
     assert refused.status_code == 422
     assert "simple|ref" in refused.json()["validationErrors"][0]["message"]
+
+
+async def test_refresh_rechecks_manager_and_scope_rules(configured: Admin, runtime: Runtime) -> None:
+    issued = await _password(runtime, "alice", "alice-password-1", scope="read write")
+    client = await configured.ok("GET", "/oauth/clients/app")
+    client.update(restrictScopes=True, restrictedScopes=["read"])
+    await configured.ok("PUT", "/oauth/clients/app", client)
+    narrowed = await runtime.token({"grant_type": "refresh_token", "refresh_token": str(issued["refresh_token"])},
+                                   APP)
+    assert narrowed.status_code == 400 and narrowed.json()["error"] == "invalid_scope"
+    ok = await runtime.token({"grant_type": "refresh_token", "refresh_token": str(issued["refresh_token"]),
+                              "scope": "read"}, APP)
+    assert ok.status_code == 200
+    await configured.client_app("other", "other-secret-000000")
+    atm = await configured.ok("GET", "/oauth/accessTokenManagers/ref")
+    atm["accessControlSettings"] = {"restrictClients": True, "allowedClients": [{"id": "other"}]}
+    await configured.ok("PUT", "/oauth/accessTokenManagers/ref", atm)
+    denied = await runtime.token({"grant_type": "refresh_token", "refresh_token": str(issued["refresh_token"])},
+                                 APP)
+    assert denied.status_code == 400 and denied.json()["error"] == "access_denied"
+    assert await runtime.introspect(str(issued["refresh_token"]), token_type_hint="refresh_token") == {
+        "active": False}
+
+
+async def test_reserved_validator_ids(admin: Admin) -> None:
+    response = await admin.post("/passwordCredentialValidators", {
+        "id": "default", "name": "S", "pluginDescriptorRef": {"id": SIMPLE_PCV}, "configuration": {}})
+    assert response.status_code == 422
+    assert response.json()["validationErrors"][0]["fieldPath"] == "id"

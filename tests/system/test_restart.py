@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.system.server import HEARTBEAT, ServerExited, ServerFactory, configure, connect
+from tests.system.server import HEARTBEAT, ServerFactory, configure, connect
 
 pytestmark = pytest.mark.system
 
@@ -41,12 +41,6 @@ def test_restart_keeps_tokens_revocations_and_configuration(start_server: Server
     assert second.stop() == 0, second.output()
 
 
-@pytest.mark.xfail(
-    strict=True, raises=ServerExited,
-    reason="BUG src/tokensmith/supervisor.py check_port_free(): the free-port probe binds without SO_REUSEADDR, "
-           "so a restart on the same ports fails with 'already in use' (exit 2) while the previous instance's "
-           "connections linger in FIN-WAIT-2/TIME-WAIT on the server port (up to ~60 s after any client was served "
-           "with keep-alive, or after the server closed a connection)")
 def test_restart_on_the_same_ports_right_after_serving_a_client(start_server: ServerFactory, tmp_path: Path) -> None:
     data = tmp_path / "data"
     first = start_server(data)

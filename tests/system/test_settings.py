@@ -60,12 +60,6 @@ def test_missing_certificate_file(start_server: ServerFactory, tmp_path: Path) -
     assert "no such file" in server.stderr(), server.output()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG src/tokensmith/settings.py Settings.check() only checks that --cert/--key exist; an unreadable "
-           "certificate or key is first loaded by uvicorn inside each worker (src/tokensmith/server.py run_worker), "
-           "which crashes, and src/tokensmith/supervisor.py restarts it every second forever: the process never "
-           "exits with code 2 and never serves")
 def test_unreadable_certificate_is_a_bad_setting(start_server: ServerFactory, tmp_path: Path) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert.write_text("this is not a certificate\n")

@@ -30,3 +30,15 @@ async def test_expired_tokens_are_purged_in_the_background(settings: Settings, c
         assert await state.get_token(token_digest("long")) is not None
     finally:
         await node.stop()
+
+
+def test_missing_master_key_with_existing_data_is_refused(settings: Settings) -> None:
+    import pytest
+
+    from tokensmith.datadir import initialise
+    from tokensmith.errors import ConfigurationError
+
+    settings.master_key_file.unlink()
+    with pytest.raises(ConfigurationError, match=r"master\.key"):
+        initialise(settings)
+    assert not settings.master_key_file.exists()

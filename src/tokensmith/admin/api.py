@@ -59,6 +59,8 @@ def _validation_error(exc: RequestValidationError) -> AdminApiError:
         loc = tuple(err.get("loc", ()))
         if kind == "missing" and loc == ("body",):
             return BadRequest("A JSON request body is required.")
+        if loc == ("body",):
+            return BadRequest("The request body must be a JSON object (Content-Type: application/json).")
         path = str(loc[-1]) if loc and loc[0] == "query" else _field_path(loc)
         if kind == "extra_forbidden":
             errors.append(FieldError(path, f"Unrecognized property '{path}'", "unrecognized_field"))

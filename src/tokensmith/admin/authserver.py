@@ -90,6 +90,9 @@ def validate(doc: dict[str, Any], model: ConfigModel, errors: ErrorCollector) ->
     length = doc.get("refreshTokenLength")
     if not isinstance(length, int) or not 22 <= length <= 256:
         errors.add("refreshTokenLength", "refreshTokenLength must be between 22 and 256")
+    lifetime = doc.get("persistentGrantLifetime")
+    if lifetime is not None and lifetime != -1 and lifetime < 1:
+        errors.add("persistentGrantLifetime", "persistentGrantLifetime must be -1 (indefinite) or at least 1")
     retention = doc.get("clientSecretRetentionPeriod") or 0
     if retention < 0:
         errors.add("clientSecretRetentionPeriod", "must not be negative")

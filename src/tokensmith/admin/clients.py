@@ -21,6 +21,7 @@ SUPPORTED_GRANTS = {"CLIENT_CREDENTIALS", "RESOURCE_OWNER_CREDENTIALS", "REFRESH
                     "ACCESS_TOKEN_VALIDATION"}
 CONFIDENTIAL_ONLY = {"CLIENT_CREDENTIALS", "ACCESS_TOKEN_VALIDATION"}
 SUPPORTED_AUTH = {"NONE", "SECRET"}
+MIN_SECRET = 8
 CLIENT_ID = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 DEFAULTS: dict[str, Any] = {
@@ -68,9 +69,12 @@ def _iso(ts: float) -> str:
 
 def _parse_iso(value: str) -> float | None:
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    if moment.tzinfo is None:  # a time without a zone is UTC, not the server's local time
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def _secret_from(ctx: AdminContext, item: dict[str, Any], path: str, errors: ErrorCollector
@@ -78,6 +82,10 @@ def _secret_from(ctx: AdminContext, item: dict[str, Any], path: str, errors: Err
     """(encrypted, digest hex) for a {secret | encryptedSecret} object, or None if neither is set."""
     if item.get("secret"):
         secret = item["secret"]
+        if len(secret) < MIN_SECRET:
+            errors.add(f"{path}.secret" if path else "secret",
+                       f"A client secret must be at least {MIN_SECRET} characters; use a long random value")
+            return None
         return ctx.box.encrypt(secret), ctx.box.digest(secret).hex()
     if item.get("encryptedSecret"):
         try:
@@ -172,7 +180,7 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], existing
     doc["grantTypes"] = sorted(set(grants))
     auth_in = body.get("clientAuth")
     if auth_in is None:  # an update that leaves clientAuth out keeps the current authentication
-        auth_in = {"type": existing["clientAuth"]["type"]} if existing else {}
+        auth_in = dict(existing["clientAuth"]) if existing else {}
     _apply_auth(ctx, model, doc, auth_in, existing, errors)
     if doc.get("clientAuth", {}).get("type") == "NONE":
         for g in sorted(set(grants) & CONFIDENTIAL_ONLY):

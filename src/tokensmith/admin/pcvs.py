@@ -13,6 +13,7 @@ from tokensmith.plugins.configuration import normalize
 
 PATH = "/passwordCredentialValidators"
 DESCRIPTORS = PATH + "/descriptors"
+RESERVED_IDS = {"default", "client_credentials"}
 
 
 def render(ctx: AdminContext, doc: dict[str, Any]) -> dict[str, Any]:
@@ -66,6 +67,8 @@ def _build(ctx: AdminContext, body: dict[str, Any], errors: ErrorCollector,
 def create(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
     errors = ErrorCollector()
     check_instance_id(body.get("id"), errors)
+    if isinstance(body.get("id"), str) and body["id"].lower() in RESERVED_IDS:
+        errors.add("id", f"'{body['id']}' is reserved: access token mapping ids use it for a mapping context")
     if isinstance(body.get("id"), str) and model.get(PCV, body["id"]) is not None:
         errors.add("id", f"A password credential validator with id '{body['id']}' already exists",
                    "duplicate_id")

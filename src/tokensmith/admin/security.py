@@ -20,6 +20,7 @@ Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], Awaitable[None]]],
                    Awaitable[None]]
 CACHE_LIMIT = 256
+MAX_BODY = 1024 * 1024
 
 
 class AdminAuthenticator:
@@ -83,8 +84,32 @@ class AdminSecurityMiddleware:
             await _reject(send, Forbidden("Every admin API request must carry an X-XSRF-Header header "
                                           "(for example 'X-XSRF-Header: PingFederate')."), [])
             return
+        length = headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_BODY:
+            await _reject(send, PayloadTooLarge(f"The request body must be at most {MAX_BODY} bytes."), [])
+            return
         scope.setdefault("state", {})["admin_user"] = creds[0]
-        await self.app(scope, receive, send)
+        await self.app(scope, _bounded(receive), send)
+
+
+class PayloadTooLarge(AdminApiError):
+    status_code = 413
+    result_id = "request_too_large"
+
+
+def _bounded(receive: Any) -> Any:
+    """Stop reading a streamed (chunked) body once it passes MAX_BODY."""
+    seen = 0
+
+    async def wrapped() -> dict[str, Any]:
+        nonlocal seen
+        message: dict[str, Any] = await receive()
+        seen += len(message.get("body", b""))
+        if seen > MAX_BODY:
+            return {"type": "http.disconnect"}
+        return message
+
+    return wrapped
 
 
 async def _reject(send: Any, error: AdminApiError, extra: list[tuple[bytes, bytes]]) -> None:

@@ -45,17 +45,18 @@ async def _introspect(rt: Runtime, request: Request) -> Response:
     if not token:
         raise invalid_request("token is required")
     digest = token_digest(token)
+    caller = client.client_id
     if form.get("token_type_hint") == "refresh_token":
-        return (await _refresh(rt, digest, now) or await _access(rt, digest, now, client.client_id)
-                or _inactive())
-    return await _access(rt, digest, now, client.client_id) or await _refresh(rt, digest, now) or _inactive()
+        return await _refresh(rt, digest, now, caller) or await _access(rt, digest, now, caller) or _inactive()
+    return await _access(rt, digest, now, caller) or await _refresh(rt, digest, now, caller) or _inactive()
 
 
-async def _refresh(rt: Runtime, digest: bytes, now: float) -> Response | None:
+async def _refresh(rt: Runtime, digest: bytes, now: float, caller: str) -> Response | None:
     grant = await rt.state.get_grant_by_refresh(digest)
     if grant is None or (grant.expires_at is not None and grant.expires_at <= now):
         return None
-    if grant.atm_id not in rt.snapshot().atms:
+    atm = rt.snapshot().atms.get(grant.atm_id)
+    if atm is None or not atm.allows(caller):
         return None
     return json_response({"active": True})
 

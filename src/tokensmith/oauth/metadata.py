@@ -11,6 +11,7 @@ from tokensmith.config.snapshot import Snapshot
 from tokensmith.oauth.http import Request, Response, json_response
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+TOKEN_AUTH_METHODS = [*AUTH_METHODS, "none"]  # public clients send only client_id
 GRANT_TYPES = ["client_credentials", "password", "refresh_token"]
 
 
@@ -25,7 +26,7 @@ def metadata(snapshot: Snapshot, request: Request) -> dict[str, Any]:
         "grant_types_supported": GRANT_TYPES,
         "response_types_supported": [],
         "scopes_supported": scopes,
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
     }

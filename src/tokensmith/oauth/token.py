@@ -172,7 +172,10 @@ async def _refresh(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form:
     atm = snapshot.atms.get(grant.atm_id)
     if atm is None:
         raise OAuthError("invalid_grant", "The grant's access token manager no longer exists")
+    if not atm.allows(client.client_id):
+        raise OAuthError("access_denied", f"This client may no longer use access token manager '{atm.id}'")
     names = scope_rules.narrow(form.get("scope"), grant.scope.split(), snapshot.scopes)
+    scope_rules.grant(" ".join(names), client, snapshot.scopes)  # still defined and still allowed
     scope = _scope_string(names, atm, snapshot)
     refresh: str | None = None
     roll = client.roll_refresh if client.roll_refresh is not None else snapshot.roll_refresh_tokens

@@ -36,6 +36,7 @@ def _error(status: int, error: str, description: str) -> Response:
 class RuntimeApp:
     def __init__(self, node: Node, worker_label: str = "") -> None:
         self.node = node
+        self.base_url = (node.settings.base_url or "").rstrip("/")
         rt = node.runtime
         self.worker_label = worker_label.encode()
 
@@ -88,7 +89,7 @@ class RuntimeApp:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         client = scope.get("client")
         request = Request(scope["method"], scope["path"], headers, body,
-                          client[0] if client else "", _base_url(scope, headers),
+                          client[0] if client else "", self.base_url or _base_url(scope, headers),
                           scope.get("query_string", b"").decode("latin-1"))
         try:
             response = await handler(request)
