@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ from admin import (
     configure,
     issue_tokens,
 )
-from spread import Spread, measure_spread
+from spread import Spread, established_connections, measure_spread
 from tsserver import HOST, ServerError, ServerProcess, cpu_seconds, heartbeat, machine_busy_seconds
 from wrkrun import INSTALL_HINT, WrkError, WrkResult, find_wrk, run_wrk, wrk_version
 
@@ -186,9 +187,18 @@ class Target:
     admin_user: str
     admin_password: str
     own: ServerProcess | None
+    pid_labels: dict[int, str] = field(default_factory=dict)  # worker pid -> label, from the spread check
 
     def server_cpu(self) -> float | None:
         return cpu_seconds(self.own.server_pids) if self.own is not None else None
+
+    def connection_split(self) -> dict[str, int] | None:
+        """Established connections per worker right now (own server only)."""
+        if self.own is None:
+            return None
+        port = urlsplit(self.url).port or 80
+        counts = established_connections(self.own.worker_pids, port)
+        return {self.pid_labels.get(pid, f"pid {pid}"): n for pid, n in sorted(counts.items())}
 
 
 @dataclass
@@ -198,11 +208,13 @@ class ScenarioOutcome:
     warmup: WrkResult | None = None
     server_cpu_s: float | None = None
     machine_cpu_s: float | None = None
+    connection_split: dict[str, int] | None = None  # worker label (or pid) -> wrk connections, mid-run
     checks: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"ok": not self.problems, "problems": self.problems, "checks": self.checks}
+        out: dict[str, Any] = {"ok": not self.problems, "problems": self.problems, "checks": self.checks,
+                               "wrk_connections_per_worker": self.connection_split}
         if self.warmup is not None:
             out["warmup"] = self.warmup.as_dict()
         if self.result is not None:
@@ -240,8 +252,17 @@ def measure(outcome: ScenarioOutcome, target: Target, args: argparse.Namespace, 
         outcome.warmup = once(args.warmup)
     log(f"{outcome.name}: measuring {args.duration:g}s, {args.connections} connections, {args.threads} "
         "wrk thread(s)")
+    def sample() -> None:
+        outcome.connection_split = target.connection_split()
+
+    sampler = threading.Timer(args.duration / 2, sample)  # wrk's connections, half-way through
+    sampler.daemon = True
     before, busy_before = target.server_cpu(), machine_busy_seconds()
-    outcome.result = once(args.duration)
+    sampler.start()
+    try:
+        outcome.result = once(args.duration)
+    finally:
+        sampler.cancel()
     after, busy_after = target.server_cpu(), machine_busy_seconds()
     if before is not None and after is not None:
         outcome.server_cpu_s = after - before
@@ -335,6 +356,9 @@ def notes(outcomes: list[ScenarioOutcome], spread: Spread | None) -> list[str]:
             verdict = "met" if meets_target(o.name, r) else "MISSED"
             out.append(f"{o.name}: target >= {target['min_requests_per_s']:,.0f} req/s with p99 <= "
                        f"{target['max_p99_ms']:g} ms: {verdict}; {cpu}")
+        if o.connection_split:
+            split = ", ".join(f"{label}: {n}" for label, n in sorted(o.connection_split.items()))
+            out.append(f"{o.name}: wrk connections per worker (mid-run): {split}")
         for problem in o.problems:
             out.append(f"{o.name}: PROBLEM: {problem}")
     return out
@@ -379,7 +403,9 @@ def run(args: argparse.Namespace, wrk: str) -> int:
                 if status != 200:
                     raise ServerError(f"heartbeat answered {status}")
                 spread = measure_spread(parts.hostname or HOST, parts.port or 80, args.connections,
-                                        args.workers if own is not None else None)
+                                        args.workers if own is not None else None,
+                                        own.worker_pids if own is not None else None)
+                target.pid_labels = {pid: label for label, pid in spread.worker_pids.items()}
                 log(f"worker spread: {spread.describe()}")
             for name in args.scenario_list:
                 try:

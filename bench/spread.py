@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tsserver import HEARTBEAT, WORKER_HEADER
@@ -24,6 +26,7 @@ class Spread:
     per_worker: dict[str, int]
     switched: int  # connections whose second answer came from another worker (should be 0)
     failed: int
+    worker_pids: dict[str, int] = field(default_factory=dict)  # label -> pid, when the pids are known
 
     @property
     def imbalance(self) -> float:
@@ -35,16 +38,22 @@ class Spread:
 
     def as_dict(self) -> dict[str, Any]:
         return {"connections": self.connections, "per_worker": self.per_worker, "switched": self.switched,
-                "failed": self.failed, "max_over_fair_share": round(self.imbalance, 3)}
+                "failed": self.failed, "max_over_fair_share": round(self.imbalance, 3),
+                "worker_pids": self.worker_pids}
 
     def describe(self) -> str:
-        parts = ", ".join(f"{worker}: {count}" for worker, count in sorted(self.per_worker.items()))
+        parts = ", ".join(f"{worker}{self._pid(worker)}: {count}"
+                          for worker, count in sorted(self.per_worker.items()))
         extra = ""
         if self.failed:
             extra += f"; {self.failed} failed"
         if self.switched:
             extra += f"; {self.switched} changed worker between two requests on one connection"
         return f"{self.connections} connections -> {parts} (max/fair share {self.imbalance:.2f}){extra}"
+
+    def _pid(self, worker: str) -> str:
+        pid = self.worker_pids.get(worker)
+        return f" (pid {pid})" if pid is not None else ""
 
 
 def _ask(conn: http.client.HTTPConnection) -> str:
@@ -56,16 +65,25 @@ def _ask(conn: http.client.HTTPConnection) -> str:
     return response.getheader(WORKER_HEADER) or "(no worker header)"
 
 
-def measure_spread(host: str, port: int, connections: int, expected_workers: int | None = None) -> Spread:
+def measure_spread(host: str, port: int, connections: int, expected_workers: int | None = None,
+                   server_pids: list[int] | None = None) -> Spread:
     conns = [http.client.HTTPConnection(host, port, timeout=5.0) for _ in range(connections)]
     first: list[str | None] = []
     switched = 0
+    labels: dict[str, int] = {}
     try:
         for conn in conns:  # all stay open, so the kernel sees `connections` distinct connections
             try:
                 first.append(_ask(conn))
             except (OSError, http.client.HTTPException):
                 first.append(None)
+        if server_pids:  # which pid answers as which worker label: match our client ports
+            owners = server_connections(server_pids, port)
+            for conn, worker in zip(conns, first, strict=True):
+                if worker is not None and conn.sock is not None:
+                    pid = owners.get(int(conn.sock.getsockname()[1]))
+                    if pid is not None:
+                        labels[worker] = pid
         for conn, worker in zip(conns, first, strict=True):
             if worker is None:
                 continue
@@ -83,4 +101,43 @@ def measure_spread(host: str, port: int, connections: int, expected_workers: int
         node = next(iter(counts), "node-1/0").rsplit("/", 1)[0]
         for index in range(expected_workers):
             counts.setdefault(f"{node}/{index}", 0)
-    return Spread(connections, dict(sorted(counts.items())), switched, sum(1 for w in first if w is None))
+    return Spread(connections, dict(sorted(counts.items())), switched, sum(1 for w in first if w is None),
+                  dict(sorted(labels.items())))
+
+
+def server_connections(pids: list[int], port: int) -> dict[int, int]:
+    """For each established TCP connection on local ``port`` held by one of ``pids``: the peer's port
+    mapped to the pid holding it (Linux /proc; loopback clients, so peer ports are distinct)."""
+    owner: dict[int, int] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if target.startswith("socket:["):
+                        owner[int(target[8:-1])] = pid
+    found: dict[int, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if len(fields) < 10 or fields[3] != "01":  # 01 = ESTABLISHED
+                    continue
+                if int(fields[1].rsplit(":", 1)[1], 16) != port:
+                    continue
+                holder = owner.get(int(fields[9]))
+                if holder is not None:
+                    found[int(fields[2].rsplit(":", 1)[1], 16)] = holder
+    return found
+
+
+def established_connections(pids: list[int], port: int) -> dict[int, int]:
+    """How many established connections on local ``port`` each of ``pids`` holds right now.
+
+    Sampled while wrk runs: its connections carry the load, and which worker holds each one is
+    the kernel's choice at connect time.
+    """
+    counts = dict.fromkeys(pids, 0)
+    for pid in server_connections(pids, port).values():
+        counts[pid] += 1
+    return counts
