@@ -93,3 +93,28 @@ async def test_two_connections_see_each_others_writes(tmp_path: Path) -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_jti_denylist_expires_with_the_token(state: TokenState) -> None:
+    assert await state.is_jti_revoked("atm|jti-1", 100.0) is False
+    await state.revoke_jti("atm|jti-1", 200.0)
+    assert await state.is_jti_revoked("atm|jti-1", 100.0) is True
+    assert await state.is_jti_revoked("atm|jti-2", 100.0) is False
+    await state.revoke_jti("atm|jti-1", 150.0)  # never shortens an entry
+    assert await state.is_jti_revoked("atm|jti-1", 180.0) is True
+    assert await state.is_jti_revoked("atm|jti-1", 200.0) is False
+    await state.purge_expired(250.0)
+    assert await state.is_jti_revoked("atm|jti-1", 0.0) is False
+
+
+async def test_shared_values_compare_and_set(state: TokenState) -> None:
+    assert await state.get_shared("keys") is None
+    assert await state.put_shared("keys", 1, b"x") is False  # nothing at version 1 yet
+    assert await state.put_shared("keys", 0, b"first") is True
+    assert await state.put_shared("keys", 0, b"again") is False  # someone else created it first
+    got = await state.get_shared("keys")
+    assert got is not None and got.version == 1 and got.value == b"first"
+    assert await state.put_shared("keys", 1, b"second") is True
+    assert await state.put_shared("keys", 1, b"stale") is False
+    got = await state.get_shared("keys")
+    assert got is not None and got.version == 2 and got.value == b"second"

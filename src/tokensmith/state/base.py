@@ -47,6 +47,14 @@ class GrantRecord:
     expires_at: float | None = None  # None: the grant does not expire
 
 
+@dataclass(frozen=True, slots=True)
+class SharedValue:
+    """A small value every worker and node must agree on (for example key-rotation state)."""
+
+    version: int  # starts at 1; bumped by every successful put_shared
+    value: bytes
+
+
 class TokenState(Protocol):
     async def put_token(self, record: AccessTokenRecord) -> None: ...
 
@@ -70,6 +78,19 @@ class TokenState(Protocol):
 
     async def revoke_grant(self, grant_id: str) -> int:
         """Delete the grant and every access token issued under it; returns tokens removed."""
+        ...
+
+    async def revoke_jti(self, jti_key: str, expires_at: float) -> None:
+        """Deny a self-contained token by its id until ``expires_at`` (when it would expire anyway)."""
+        ...
+
+    async def is_jti_revoked(self, jti_key: str, now: float) -> bool: ...
+
+    async def get_shared(self, name: str) -> SharedValue | None: ...
+
+    async def put_shared(self, name: str, expected_version: int, value: bytes) -> bool:
+        """Compare-and-set: store ``value`` only if the current version is ``expected_version``
+        (0 when the name is absent). True when stored; the new version is ``expected_version + 1``."""
         ...
 
     async def purge_expired(self, now: float) -> int: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tokensmith.state.base import AccessTokenRecord, GrantRecord
+from tokensmith.state.base import AccessTokenRecord, GrantRecord, SharedValue
 
 
 class MemoryTokenState:
@@ -12,6 +12,8 @@ class MemoryTokenState:
         self.tokens: dict[bytes, AccessTokenRecord] = {}
         self.grants: dict[str, GrantRecord] = {}
         self.refresh_index: dict[bytes, str] = {}
+        self.denied: dict[str, float] = {}
+        self.shared: dict[str, SharedValue] = {}
         self.writes = 0
 
     async def put_token(self, record: AccessTokenRecord) -> None:
@@ -69,7 +71,27 @@ class MemoryTokenState:
             del self.tokens[h]
         return len(doomed)
 
+    async def revoke_jti(self, jti_key: str, expires_at: float) -> None:
+        self.writes += 1
+        self.denied[jti_key] = max(expires_at, self.denied.get(jti_key, 0.0))
+
+    async def is_jti_revoked(self, jti_key: str, now: float) -> bool:
+        return self.denied.get(jti_key, 0.0) > now
+
+    async def get_shared(self, name: str) -> SharedValue | None:
+        return self.shared.get(name)
+
+    async def put_shared(self, name: str, expected_version: int, value: bytes) -> bool:
+        current = self.shared.get(name)
+        if (current.version if current else 0) != expected_version:
+            return False
+        self.writes += 1
+        self.shared[name] = SharedValue(expected_version + 1, bytes(value))
+        return True
+
     async def purge_expired(self, now: float) -> int:
+        for key in [k for k, until in self.denied.items() if until <= now]:
+            del self.denied[key]
         doomed = [h for h, r in self.tokens.items() if r.expires_at <= now]
         for h in doomed:
             del self.tokens[h]

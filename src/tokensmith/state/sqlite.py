@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from tokensmith.state.base import AccessTokenRecord, GrantRecord
+from tokensmith.state.base import AccessTokenRecord, GrantRecord, SharedValue
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS access_tokens (
@@ -46,6 +46,16 @@ CREATE TABLE IF NOT EXISTS grants (
     expires_at   REAL
 );
 CREATE INDEX IF NOT EXISTS grants_expiry ON grants (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS denied_jtis (
+    jti_key    TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS denied_jtis_expiry ON denied_jtis (expires_at);
+CREATE TABLE IF NOT EXISTS shared_values (
+    name    TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    value   BLOB NOT NULL
+);
 """
 
 _TOKEN_COLUMNS = "token_hash, atm_id, client_id, scope, attributes, issued_at, expires_at, grant_id"
@@ -219,7 +229,40 @@ class SqliteTokenState:
         await grant
         return count
 
+    # ----------------------------------------------------------------- JWT denylist
+
+    async def revoke_jti(self, jti_key: str, expires_at: float) -> None:
+        await self._write(
+            "INSERT INTO denied_jtis (jti_key, expires_at) VALUES (?, ?) ON CONFLICT (jti_key) "
+            "DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
+            (jti_key, expires_at),
+        )
+
+    async def is_jti_revoked(self, jti_key: str, now: float) -> bool:
+        row = self._conn.execute("SELECT expires_at FROM denied_jtis WHERE jti_key = ?", (jti_key,)).fetchone()
+        return row is not None and row[0] > now
+
+    # ----------------------------------------------------------------- shared values
+
+    async def get_shared(self, name: str) -> SharedValue | None:
+        row = self._conn.execute("SELECT version, value FROM shared_values WHERE name = ?", (name,)).fetchone()
+        return SharedValue(int(row[0]), bytes(row[1])) if row is not None else None
+
+    async def put_shared(self, name: str, expected_version: int, value: bytes) -> bool:
+        if expected_version == 0:
+            sql = ("INSERT INTO shared_values (name, version, value) VALUES (?, 1, ?) "
+                   "ON CONFLICT (name) DO NOTHING")
+            params: tuple[Any, ...] = (name, value)
+        else:
+            sql = "UPDATE shared_values SET version = version + 1, value = ? WHERE name = ? AND version = ?"
+            params = (value, name, expected_version)
+        return await self._write(sql, params) > 0
+
+    # ----------------------------------------------------------------- housekeeping
+
     async def purge_expired(self, now: float) -> int:
+        await self._write("DELETE FROM denied_jtis WHERE jti_key IN "
+                          "(SELECT jti_key FROM denied_jtis WHERE expires_at <= ? LIMIT ?)", (now, PURGE_BATCH))
         tokens = await self._write(
             "DELETE FROM access_tokens WHERE token_hash IN "
             "(SELECT token_hash FROM access_tokens WHERE expires_at <= ? LIMIT ?)",
