@@ -2,12 +2,19 @@
 
 Every worker binds its own sockets with ``SO_REUSEPORT``, so the kernel spreads new connections
 across workers instead of letting one worker's accept loop take most of them.
+
+The admin API is a FastAPI application served by uvicorn, which also owns the worker's lifecycle
+(signals, lifespan). The runtime endpoints are served by Tokensmith's own HTTP/1.1 listener
+(:mod:`tokensmith.runtime.http11`), started and stopped from the lifespan events, because the
+token hot path cannot afford a general ASGI server's per-request overhead.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import ssl
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import uvicorn
@@ -15,20 +22,47 @@ import uvicorn
 from tokensmith.admin.api import create_admin_app
 from tokensmith.node import Node
 from tokensmith.runtime.asgi import RuntimeApp
+from tokensmith.runtime.http11 import RuntimeServer
 from tokensmith.settings import Settings
+
+Hook = Callable[[], Awaitable[None]]
 
 
 class PortDispatch:
-    """Routes each connection to the runtime or the admin application by the local port."""
+    """Routes each connection to the runtime or the admin application by the local port.
+
+    Lifespan events start and stop the node, plus whatever ``startup`` / ``shutdown`` hooks the
+    worker adds (its runtime listener).
+    """
 
     def __init__(self, runtime: RuntimeApp, admin: Any, admin_port: int) -> None:
         self.runtime = runtime
         self.admin = admin
         self.admin_port = admin_port
+        self.startup: list[Hook] = [runtime.node.start]
+        self.shutdown: list[Hook] = [runtime.node.stop]
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    for hook in self.startup:
+                        await hook()
+                except Exception as exc:
+                    logging.getLogger("tokensmith").exception("worker start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for hook in self.shutdown:
+                    await hook()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            await self.runtime(scope, receive, send)
+            await self._lifespan(receive, send)
             return
         server = scope.get("server")
         if server is not None and server[1] == self.admin_port:
@@ -57,7 +91,16 @@ def run_worker(settings: Settings, index: int) -> None:
                         f"[worker {index}] %(message)s")
     node = Node(settings)
     app = build_app(node, settings, f"{settings.node_id}/{index}")
-    sockets = [bind(settings.host, settings.port), bind(settings.host, settings.admin_port)]
+    runtime_sock = bind(settings.host, settings.port)
+    listener = RuntimeServer(app.runtime.dispatch, base_url=settings.base_url,
+                             forwarded_allow_ips=settings.forwarded_allow_ips)
+
+    async def start_runtime() -> None:
+        await listener.start(runtime_sock, _tls_context(settings))
+
+    app.startup.append(start_runtime)
+    app.shutdown.insert(0, listener.stop)
+    sockets = [bind(settings.host, settings.admin_port)]
     config = uvicorn.Config(
         app, loop="uvloop", http="httptools", lifespan="on", access_log=False, log_level="warning",
         server_header=False, date_header=False, timeout_keep_alive=30, backlog=2048,
@@ -67,3 +110,12 @@ def run_worker(settings: Settings, index: int) -> None:
         ssl_keyfile=str(settings.key_file) if settings.key_file else None,
     )
     uvicorn.Server(config).run(sockets=sockets)
+
+
+def _tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if settings.cert_file is None or settings.key_file is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.cert_file, settings.key_file)
+    context.set_alpn_protocols(["http/1.1"])
+    return context

@@ -61,3 +61,13 @@ def test_master_key_file(tmp_path: Path) -> None:
     (tmp_path / "short").write_bytes(b"x")
     with pytest.raises(ConfigurationError):
         MasterKey.load(tmp_path / "short")
+
+
+def test_random_token_values_have_the_requested_length_and_do_not_repeat() -> None:
+    from tokensmith.crypto.randomness import urlsafe_token
+
+    values = {urlsafe_token(22) for _ in range(5000)}
+    assert len(values) == 5000
+    assert all(len(v) == 22 and set(v) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+               for v in values)
+    assert len(urlsafe_token(256)) == 256

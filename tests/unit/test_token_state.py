@@ -118,3 +118,46 @@ async def test_shared_values_compare_and_set(state: TokenState) -> None:
     assert await state.put_shared("keys", 1, b"stale") is False
     got = await state.get_shared("keys")
     assert got is not None and got.version == 2 and got.value == b"second"
+
+
+async def test_a_worker_never_answers_from_its_cache_after_another_worker_revoked(tmp_path: Path) -> None:
+    """Two SqliteTokenState objects on one file behave like two worker processes of a node."""
+    a, b = SqliteTokenState(tmp_path / "t.db"), SqliteTokenState(tmp_path / "t.db")
+    try:
+        await a.put_token(_token("t1", exp=500))
+        await a.put_token(_token("t2", exp=500))
+        assert await b.get_token(token_digest("t1")) is not None  # now cached in b
+        assert await b.get_token(token_digest("t2")) is not None
+        assert await a.delete_token(token_digest("t1")) is True
+        assert await b.get_token(token_digest("t1")) is None
+        assert await a.extend_token(token_digest("t2"), 900) is True
+        got = await b.get_token(token_digest("t2"))
+        assert got is not None and got.expires_at == 900
+        await a.put_token(_token("t3", exp=500, grant="g1"))
+        assert await b.get_token(token_digest("t3")) is not None
+        await a.revoke_grant("g1")
+        assert await b.get_token(token_digest("t3")) is None
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_writes_wait_for_the_lock_without_blocking_the_event_loop(tmp_path: Path) -> None:
+    import sqlite3
+
+    state = SqliteTokenState(tmp_path / "t.db")
+    other = sqlite3.connect(str(tmp_path / "t.db"), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        write = asyncio.ensure_future(state.put_token(_token("t1")))
+        ticks = 0
+        for _ in range(20):  # the loop keeps running while the write waits
+            await asyncio.sleep(0.005)
+            ticks += 1
+        assert not write.done() and ticks == 20
+        other.execute("COMMIT")
+        await asyncio.wait_for(write, 5)
+        assert await state.get_token(token_digest("t1")) is not None
+    finally:
+        other.close()
+        await state.close()

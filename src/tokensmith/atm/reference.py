@@ -7,9 +7,9 @@ their SHA-256 digest.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
+from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.plugins.descriptors import (
     FieldDescriptor,
@@ -108,8 +108,7 @@ class ReferencePolicy:
         )
 
     def new_token_value(self) -> str:
-        # token_urlsafe(n) yields at least n characters of 6 bits each.
-        return secrets.token_urlsafe(self.token_length)[: self.token_length]
+        return urlsafe_token(self.token_length)
 
     def initial_expiry(self, now: float) -> float:
         expiry = now + self.lifetime

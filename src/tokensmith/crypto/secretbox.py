@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 from joserfc import jwe
@@ -48,7 +47,7 @@ class SecretBox:
         return obj.plaintext.decode("utf-8")
 
     def digest(self, secret: str) -> bytes:
-        return hmac.new(self._hash_key, secret.encode("utf-8"), hashlib.sha256).digest()
+        return hmac.digest(self._hash_key, secret.encode("utf-8"), "sha256")
 
     def verify(self, secret: str, expected_digest: bytes) -> bool:
         return hmac.compare_digest(self.digest(secret), expected_digest)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 import orjson
 
@@ -55,12 +55,23 @@ def parse_form(request: Request) -> dict[str, str]:
         raise invalid_request("The body must be application/x-www-form-urlencoded")
     try:
         text = request.body.decode("utf-8")
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False,
-                          max_num_fields=MAX_FORM_PARAMS, errors="strict")
-    except (UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
         raise invalid_request("The body is not a valid form") from exc
+    parts = text.split("&")
+    if len(parts) > MAX_FORM_PARAMS:
+        raise invalid_request("The body is not a valid form")
     form: dict[str, str] = {}
-    for name, value in pairs:
+    for part in parts:  # what parse_qsl does, without its per-call overhead on the hot path
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        try:
+            if "%" in name or "+" in name:
+                name = unquote_plus(name, errors="strict")
+            if "%" in value or "+" in value:
+                value = unquote_plus(value, errors="strict")
+        except UnicodeDecodeError as exc:
+            raise invalid_request("The body is not a valid form") from exc
         if name in form:
             raise invalid_request(f"Parameter '{name}' appears more than once")
         form[name] = value

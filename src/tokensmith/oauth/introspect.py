@@ -68,15 +68,16 @@ async def _access(rt: Runtime, digest: bytes, now: float, caller: str) -> Respon
     atm = rt.snapshot().atms.get(record.atm_id)
     if atm is None or not atm.allows(caller):
         return None
+    expires_at = record.expires_at
     new_expiry = atm.policy.extended_expiry(record, now)
     if new_expiry is not None and await rt.state.extend_token(digest, new_expiry):
-        record.expires_at = new_expiry
+        expires_at = new_expiry
     payload: dict[str, Any] = {"active": True}
     if record.scope:
         payload["scope"] = record.scope
     payload["client_id"] = record.client_id
     payload["token_type"] = "Bearer"
-    payload["exp"] = int(record.expires_at)
+    payload["exp"] = int(expires_at)
     payload["iat"] = int(record.issued_at)
     for name, value in record.attributes.items():
         if name not in RESERVED:

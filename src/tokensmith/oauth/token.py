@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from typing import Any
 
 from tokensmith.config.snapshot import RuntimeAtm, RuntimeClient, Snapshot
+from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError, invalid_client, invalid_request
 from tokensmith.oauth import scopes as scope_rules
 from tokensmith.oauth.clientauth import authenticate
@@ -146,7 +146,7 @@ async def _password(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form
         return _response(value, record, now)
     refresh = _new_refresh(snapshot)
     lifetime = snapshot.persistent_grant_lifetime
-    grant = GrantRecord(secrets.token_urlsafe(16), token_digest(refresh), client.client_id, atm.id,
+    grant = GrantRecord(urlsafe_token(22), token_digest(refresh), client.client_id, atm.id,
                         username, " ".join(names), attributes, now,
                         None if lifetime is None else now + lifetime)
     await rt.state.put_grant(grant)
@@ -156,7 +156,7 @@ async def _password(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form
 
 def _new_refresh(snapshot: Snapshot) -> str:
     length = snapshot.refresh_token_length
-    return secrets.token_urlsafe(length)[:length]
+    return urlsafe_token(length)
 
 
 async def _refresh(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: dict[str, str],

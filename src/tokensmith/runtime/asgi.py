@@ -1,7 +1,8 @@
-"""The runtime listener as a plain ASGI application.
+"""The runtime endpoints' routing, as a plain ASGI application and as a dispatch function.
 
-This is the hot path, so it skips framework routing and request objects: it reads the body
-(bounded), builds a :class:`tokensmith.oauth.http.Request` and hands it to a protocol core.
+:meth:`RuntimeApp.dispatch` maps a :class:`tokensmith.oauth.http.Request` to its protocol core.
+In a running server the HTTP/1.1 listener (:mod:`tokensmith.runtime.http11`) calls it directly;
+the ASGI entry point serves in-process tests and any ASGI host, with the same behaviour.
 """
 
 from __future__ import annotations
@@ -67,14 +68,24 @@ class RuntimeApp:
             "/pf/heartbeat.ping": heartbeat,
         }
 
+    async def dispatch(self, request: Request) -> Response:
+        """Answer one request; the same entry point for the ASGI app and the HTTP/1.1 listener."""
+        handler = self.routes.get(request.path)
+        if handler is None:
+            return _error(404, "not_found", "No such endpoint")
+        try:
+            return await handler(request)
+        except Exception:  # never a bare 500 page: log it and answer in OAuth's format
+            log.exception("unhandled error on %s", request.path)
+            return _error(500, "server_error", "The server could not complete the request")
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
-        handler = self.routes.get(scope["path"])
-        if handler is None:
+        if scope["path"] not in self.routes:
             await self._send(send, _error(404, "not_found", "No such endpoint"))
             return
         body = b""
@@ -91,12 +102,7 @@ class RuntimeApp:
         request = Request(scope["method"], scope["path"], headers, body,
                           client[0] if client else "", self.base_url or _base_url(scope, headers),
                           scope.get("query_string", b"").decode("latin-1"))
-        try:
-            response = await handler(request)
-        except Exception:  # never a bare 500 page: log it and answer in OAuth's format
-            log.exception("unhandled error on %s", scope["path"])
-            response = _error(500, "server_error", "The server could not complete the request")
-        await self._send(send, response)
+        await self._send(send, await self.dispatch(request))
 
     @staticmethod
     async def _send(send: Send, response: Response) -> None:

@@ -1,14 +1,18 @@
 """SQLite token state: the single-node default, shared by every worker process of a node.
 
-Writes are group-committed: requests that arrive in the same event-loop turn share one
-``BEGIN IMMEDIATE … COMMIT``, and each request resumes only after its row is committed, so a
-token is visible to every other worker (and survives a restart) before its response is sent.
-The database runs in WAL mode, so readers never wait for the writer.
+Writes are group-committed (:mod:`tokensmith.state.sqlite_writer`). The database runs in WAL
+mode, so readers never wait for the writer.
+
+Each worker keeps the access-token records it has read in memory: a resource server introspects
+the same token over and over, and a cached record saves a database read. The cache is exact, not
+approximate: every statement that changes or deletes an existing token row (extension,
+revocation, grant revocation, purge) bumps a counter shared by all workers of the node (a
+memory-mapped file next to the database) after it commits and before its caller resumes, and a
+worker that sees the counter move drops its whole cache. Records never change otherwise.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sqlite3
@@ -19,7 +23,9 @@ from typing import Any
 
 import orjson
 
+from tokensmith.config.generation import GenerationCounter
 from tokensmith.state.base import AccessTokenRecord, GrantRecord, SharedValue
+from tokensmith.state.sqlite_writer import GroupCommitter
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS access_tokens (
@@ -67,6 +73,7 @@ PURGE_BATCH = 5000
 # SQLite's own automatic checkpoint is only a safety net far above the usual WAL size.
 CHECKPOINT_INTERVAL = 0.5
 AUTOCHECKPOINT_PAGES = 50_000
+CACHE_LIMIT = 100_000  # token records kept per worker; the cache is emptied when it is full
 log = logging.getLogger("tokensmith.state")
 
 
@@ -119,54 +126,21 @@ def _grant(row: Sequence[Any]) -> GrantRecord:
 class SqliteTokenState:
     def __init__(self, path: Path, checkpoint: bool = True) -> None:
         self._conn = connect(path)
+        writer = connect(path)
+        writer.execute("PRAGMA busy_timeout=0")
+        self._changes = GenerationCounter(path.with_name(path.name + ".changes"))
+        self._writer = GroupCommitter(writer, self._changes.bump)
+        self._write = self._writer.submit
+        self._cache: dict[bytes, AccessTokenRecord] = {}
+        self._cache_generation = self._changes.read()
         self._checkpointer = _Checkpointer(path) if checkpoint else None
         if self._checkpointer is not None:
             self._checkpointer.start()
-        self._pending: list[tuple[str, tuple[Any, ...], asyncio.Future[int]]] = []
-        self._scheduled = False
-        self.writes = 0
 
-    # ----------------------------------------------------------------- group commit
-
-    def _write(self, sql: str, params: tuple[Any, ...]) -> asyncio.Future[int]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[int] = loop.create_future()
-        self._pending.append((sql, params, future))
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._flush)
-        return future
-
-    def _flush(self) -> None:
-        self._scheduled = False
-        batch, self._pending = self._pending, []
-        if not batch:
-            return
-        conn = self._conn
-        results: list[int | BaseException] = []
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for sql, params, _ in batch:
-                try:
-                    results.append(conn.execute(sql, params).rowcount)
-                except sqlite3.Error as exc:  # that statement had no effect; the rest go on
-                    results.append(exc)
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            for _, _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        self.writes += len(batch)
-        for (_, _, future), result in zip(batch, results, strict=True):
-            if future.done():
-                continue
-            if isinstance(result, BaseException):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+    @property
+    def writes(self) -> int:
+        """Statements committed by this worker (tests and diagnostics)."""
+        return self._writer.writes
 
     # ----------------------------------------------------------------- access tokens
 
@@ -178,20 +152,35 @@ class SqliteTokenState:
         )
 
     async def get_token(self, token_hash: bytes) -> AccessTokenRecord | None:
+        """The stored record. It is shared with this worker's cache: callers must not change it."""
+        generation = self._changes.read()
+        if generation != self._cache_generation:
+            self._cache.clear()
+            self._cache_generation = generation
+        record = self._cache.get(token_hash)
+        if record is not None:
+            return record
         row = self._conn.execute(
             f"SELECT {_TOKEN_COLUMNS} FROM access_tokens WHERE token_hash = ?", (token_hash,)
         ).fetchone()
-        return _token(row) if row is not None else None
+        if row is None:
+            return None
+        record = _token(row)
+        if len(self._cache) >= CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[token_hash] = record
+        return record
 
     async def extend_token(self, token_hash: bytes, new_expires_at: float) -> bool:
         changed = await self._write(
             "UPDATE access_tokens SET expires_at = ? WHERE token_hash = ? AND expires_at < ?",
-            (new_expires_at, token_hash, new_expires_at),
+            (new_expires_at, token_hash, new_expires_at), invalidates=True,
         )
         return changed > 0
 
     async def delete_token(self, token_hash: bytes) -> bool:
-        return await self._write("DELETE FROM access_tokens WHERE token_hash = ?", (token_hash,)) > 0
+        return await self._write("DELETE FROM access_tokens WHERE token_hash = ?", (token_hash,),
+                                 invalidates=True) > 0
 
     # ----------------------------------------------------------------- grants
 
@@ -223,7 +212,7 @@ class SqliteTokenState:
 
     async def revoke_grant(self, grant_id: str) -> int:
         # Both statements join the same group commit, so they land in one transaction.
-        removed = self._write("DELETE FROM access_tokens WHERE grant_id = ?", (grant_id,))
+        removed = self._write("DELETE FROM access_tokens WHERE grant_id = ?", (grant_id,), invalidates=True)
         grant = self._write("DELETE FROM grants WHERE grant_id = ?", (grant_id,))
         count = await removed
         await grant
@@ -266,7 +255,7 @@ class SqliteTokenState:
         tokens = await self._write(
             "DELETE FROM access_tokens WHERE token_hash IN "
             "(SELECT token_hash FROM access_tokens WHERE expires_at <= ? LIMIT ?)",
-            (now, PURGE_BATCH),
+            (now, PURGE_BATCH), invalidates=True,
         )
         expired = [r[0] for r in self._conn.execute(
             "SELECT grant_id FROM grants WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?",
@@ -277,10 +266,13 @@ class SqliteTokenState:
         return tokens + len(expired)
 
     async def close(self) -> None:
+        self._writer.drain()
+        self._writer.close()
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
         self._conn.close()
+        self._changes.close()
 
     # ----------------------------------------------------------------- diagnostics
 
