@@ -19,6 +19,7 @@ from tokensmith.config.snapshot import Snapshot, build
 from tokensmith.config.store import ConfigStore
 from tokensmith.crypto.masterkey import MasterKey
 from tokensmith.crypto.secretbox import SecretBox
+from tokensmith.keys.ring import KeyLoader
 from tokensmith.oauth.runtime import Runtime
 from tokensmith.settings import Settings
 from tokensmith.state.base import TokenState
@@ -38,7 +39,8 @@ class Node:
         self.state: TokenState = state or SqliteTokenState(settings.state_db)
         self.generation = GenerationCounter(settings.generation_file)
         self._seen_generation = self.generation.read()
-        self._snapshot = build(self.store.load())
+        self.keys = KeyLoader(self.box)  # loaded key pairs, kept across snapshot rebuilds
+        self._snapshot = build(self.store.load(), self.keys)
         self.runtime = Runtime(self.snapshot, self.state, self.clock, self.box)
         self._purger: asyncio.Task[None] | None = None
 
@@ -48,7 +50,7 @@ class Node:
         generation = self.generation.read()
         if generation != self._seen_generation:
             self._seen_generation = generation
-            self._snapshot = build(self.store.load())
+            self._snapshot = build(self.store.load(), self.keys)
         return self._snapshot
 
     def model(self) -> ConfigModel:
@@ -60,9 +62,9 @@ class Node:
         result, model = self.store.mutate(fn)
         generation = self.generation.bump()
         if generation == before + 1:
-            self._snapshot = build(model)
+            self._snapshot = build(model, self.keys)
         else:  # another process changed the configuration meanwhile: take the committed whole
-            self._snapshot = build(self.store.load())
+            self._snapshot = build(self.store.load(), self.keys)
         self._seen_generation = generation
         return result
 

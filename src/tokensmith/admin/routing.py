@@ -10,7 +10,7 @@ hashing, SQL, key generation) never stalls the runtime endpoints sharing the eve
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -18,8 +18,9 @@ from fastapi import Request
 from tokensmith.admin import models as m
 from tokensmith.admin.context import AdminContext
 from tokensmith.config.model import ConfigModel
+from tokensmith.keys.usage import KeyPairUsage
 from tokensmith.node import Node
-from tokensmith.plugins.registry import PluginRegistry
+from tokensmith.plugins.registry import PluginRegistry, key_pair_users
 
 BASE = "/pf-admin-api/v1"
 T = TypeVar("T")
@@ -41,6 +42,7 @@ class Deps:
     node: Node
     atm_types: PluginRegistry
     pcv_types: PluginRegistry
+    key_users: KeyPairUsage = field(default_factory=key_pair_users)
 
     def ctx(self, request: Request) -> AdminContext:
         base = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}{BASE}"

@@ -3,7 +3,7 @@
 Documents are plain JSON objects keyed by kind and id, kept in creation order. Kinds used:
 
 * ``atm`` access token managers, ``client`` OAuth clients, ``mapping`` access token mappings,
-  ``pcv`` password credential validators;
+  ``pcv`` password credential validators, ``keypair`` signing key pairs;
 * ``settings`` singletons: ``atm`` (default manager), ``authServer`` (scopes and grants).
 """
 
@@ -18,6 +18,7 @@ ATM = "atm"
 CLIENT = "client"
 MAPPING = "mapping"
 PCV = "pcv"
+KEYPAIR = "keypair"
 SETTINGS = "settings"
 
 

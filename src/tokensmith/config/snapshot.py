@@ -13,6 +13,7 @@ from tokensmith.admin.authserver import current as authserver_current
 from tokensmith.atm.reference import PLUGIN_ID as REFERENCE_ID
 from tokensmith.atm.reference import ReferencePolicy
 from tokensmith.config.model import ATM, CLIENT, MAPPING, PCV, SETTINGS, ConfigModel
+from tokensmith.keys.ring import KeyLoader, KeyRing
 from tokensmith.oauth.mapping import CompiledMapping
 from tokensmith.pcv.simple import PLUGIN_ID as SIMPLE_PCV_ID
 from tokensmith.pcv.simple import SimpleValidator
@@ -76,6 +77,7 @@ class Snapshot:
     roll_refresh_tokens: bool = False
     persistent_grant_lifetime: float | None = None  # seconds; None = indefinite
     resource_index: tuple[tuple[str, str], ...] = ()  # (resource URI prefix, atm id), longest first
+    keys: KeyRing = field(default_factory=KeyRing)  # loaded signing key pairs
 
     def atm_for_resource(self, resource: str) -> str | None:
         for prefix, atm_id in self.resource_index:
@@ -121,7 +123,9 @@ def _scopes(auth: dict[str, Any]) -> Scopes:
     )
 
 
-def build(model: ConfigModel) -> Snapshot:
+def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
+    """The snapshot of ``model``. ``keys`` keeps loaded key pairs across builds (one per worker)."""
+    ring = keys.ring(model) if keys is not None else KeyRing()
     atms: dict[str, RuntimeAtm] = {}
     for doc in model.all(ATM):
         if doc["pluginDescriptorRef"]["id"] != REFERENCE_ID:
@@ -160,4 +164,5 @@ def build(model: ConfigModel) -> Snapshot:
         roll_refresh_tokens=bool(auth.get("rollRefreshTokenValues", False)),
         persistent_grant_lifetime=None if lifetime is None or lifetime < 0 else float(lifetime) * unit,
         resource_index=tuple(index),
+        keys=ring,
     )

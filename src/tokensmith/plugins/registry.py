@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tokensmith.keys.usage import KeyPairUsage
 from tokensmith.plugins.descriptors import PluginDescriptor
 
 
@@ -36,3 +37,8 @@ def credential_validators() -> PluginRegistry:
     from tokensmith.pcv import simple
 
     return PluginRegistry("password credential validator", [simple.DESCRIPTOR])
+
+
+def key_pair_users() -> KeyPairUsage:
+    """Every consumer of signing key pairs, asked before a key pair is deleted."""
+    return KeyPairUsage([])

@@ -1,0 +1,85 @@
+"""Signing key pairs: ``/keyPairs/signing``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from tokensmith.admin import keypair_models as km
+from tokensmith.admin import keypairs
+from tokensmith.admin.routing import BASE, ERRORS, Deps, as_dict
+
+FILE_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"description": "The file.", "content": {}}}
+
+
+def _file(data: bytes, media_type: str, filename: str) -> Response:
+    return Response(data, media_type=media_type, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+def register(app: FastAPI, deps: Deps) -> None:
+    node, ctx, read = deps.node, deps.ctx, deps.read
+    tag: list[str | Enum] = ["/keyPairs/signing"]
+    path = BASE + keypairs.PATH
+
+    @app.get(path, tags=tag, response_model=km.KeyPairViews, response_model_exclude_none=True, responses=ERRORS)
+    def list_key_pairs(request: Request) -> dict[str, Any]:
+        return read(lambda model: keypairs.list_all(ctx(request), model))
+
+    @app.post(path + "/generate", tags=tag, status_code=201, response_model=km.KeyPairView,
+              response_model_exclude_none=True, responses=ERRORS)
+    def generate_key_pair(request: Request, body: km.NewKeyPairSettings) -> dict[str, Any]:
+        c = ctx(request)
+        prepared = read(lambda model: keypairs.prepare_generate(c, model, as_dict(body)))
+        return keypairs.view(c, node.change(lambda model: keypairs.add(c, model, prepared)))
+
+    @app.post(path + "/import", tags=tag, status_code=201, response_model=km.KeyPairView,
+              response_model_exclude_none=True, responses=ERRORS)
+    def import_key_pair(request: Request, body: km.KeyPairFile) -> dict[str, Any]:
+        c = ctx(request)
+        prepared = read(lambda model: keypairs.prepare_import(c, model, as_dict(body)))
+        return keypairs.view(c, node.change(lambda model: keypairs.add(c, model, prepared)))
+
+    @app.get(path + "/{key_pair_id}", tags=tag, response_model=km.KeyPairView, response_model_exclude_none=True,
+             responses=ERRORS)
+    def get_key_pair(request: Request, key_pair_id: str) -> dict[str, Any]:
+        c = ctx(request)
+        return read(lambda model: keypairs.view(c, keypairs.get(model, key_pair_id)))
+
+    @app.delete(path + "/{key_pair_id}", tags=tag, status_code=204, responses=ERRORS)
+    def delete_key_pair(key_pair_id: str) -> Response:
+        node.change(lambda model: keypairs.delete(model, key_pair_id, deps.key_users))
+        return Response(status_code=204)
+
+    @app.get(path + "/{key_pair_id}/certificate", tags=tag, responses={**ERRORS, **FILE_RESPONSE})
+    def export_certificate(key_pair_id: str) -> Response:
+        data = read(lambda model: keypairs.certificate_pem(model, key_pair_id))
+        return _file(data, "application/x-x509-ca-cert", f"{key_pair_id}.crt")
+
+    @app.post(path + "/{key_pair_id}/pem", tags=tag, responses={**ERRORS, **FILE_RESPONSE})
+    def export_pem(request: Request, key_pair_id: str, body: km.KeyPairExportSettings) -> Response:
+        c = ctx(request)
+        data = read(lambda model: keypairs.export_pem(c, model, key_pair_id, as_dict(body)))
+        return _file(data, "application/x-pem-file", f"{key_pair_id}.pem")
+
+    @app.post(path + "/{key_pair_id}/pkcs12", tags=tag, responses={**ERRORS, **FILE_RESPONSE})
+    def export_pkcs12(request: Request, key_pair_id: str, body: km.KeyPairExportSettings) -> Response:
+        c = ctx(request)
+        data = read(lambda model: keypairs.export_pkcs12(c, model, key_pair_id, as_dict(body)))
+        return _file(data, "application/x-pkcs12", f"{key_pair_id}.p12")
+
+    @app.get(path + "/{key_pair_id}/csr", tags=tag, responses={**ERRORS, **FILE_RESPONSE})
+    def export_csr(request: Request, key_pair_id: str) -> Response:
+        c = ctx(request)
+        data = read(lambda model: keypairs.csr(c, model, key_pair_id))
+        return _file(data, "application/pkcs10", f"{key_pair_id}.csr")
+
+    @app.post(path + "/{key_pair_id}/csr", tags=tag, response_model=km.KeyPairView,
+              response_model_exclude_none=True, responses=ERRORS)
+    def import_csr_response(request: Request, key_pair_id: str, body: km.CSRResponse) -> dict[str, Any]:
+        c = ctx(request)
+        doc = node.change(lambda model: keypairs.import_csr_response(c, model, key_pair_id, as_dict(body)))
+        return keypairs.view(c, doc)
