@@ -38,7 +38,7 @@ def trusted(cert: x509.Certificate, anchors: Iterable[x509.Certificate], now: fl
         if anchor.subject == cert.issuer:
             try:
                 cert.verify_directly_issued_by(anchor)
-            except (ValueError, TypeError, Exception):
+            except (ValueError, TypeError, InvalidSignature):
                 continue
             if anchor.not_valid_before_utc <= moment <= anchor.not_valid_after_utc:
                 return None

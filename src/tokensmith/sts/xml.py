@@ -9,6 +9,8 @@ without breaking the signature).
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 MAX_BYTES = 256 * 1024
@@ -62,7 +64,7 @@ def parse(data: bytes, limit: int = MAX_BYTES) -> etree._Element:
         raise XmlRefused(f"the XML document is not well-formed: {exc.msg}") from exc
     except ValueError as exc:  # e.g. a str with an encoding declaration
         raise XmlRefused(f"the XML document cannot be read: {exc}") from exc
-    docinfo = tree.docinfo
+    docinfo: Any = tree.docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XmlRefused("document type declarations (DTDs) are not allowed")
     root = tree.getroot()
@@ -108,7 +110,7 @@ def text(element: etree._Element | None) -> str:
     """The element's text content (all text nodes joined, stripped); empty for None."""
     if element is None:
         return ""
-    return "".join(element.itertext()).strip()
+    return "".join(str(t) for t in element.itertext()).strip()
 
 
 def local(tag: object) -> str:

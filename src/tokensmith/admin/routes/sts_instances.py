@@ -36,7 +36,7 @@ def _register_kind(app: FastAPI, deps: Deps, kind: svc.InstanceKind, body_model:
         return read(lambda model: svc.listing(c, kind, model))
 
     @app.post(path, tags=tag, status_code=201, responses=ERRORS, name=f"{kind.kind}_create")
-    def create(request: Request, body: body_model) -> dict[str, Any]:  # type: ignore[valid-type]
+    def create(request: Request, body: body_model) -> dict[str, Any]:
         c = ctx(request)
         return node.change(lambda model: svc.saved(c, kind, model, *svc.create(c, kind, model, as_dict(body))))
 
@@ -57,7 +57,7 @@ def _register_kind(app: FastAPI, deps: Deps, kind: svc.InstanceKind, body_model:
         return read(users)
 
     @app.put(path + "/{instance_id}", tags=tag, responses=ERRORS, name=f"{kind.kind}_update")
-    def update(request: Request, instance_id: str, body: body_model) -> dict[str, Any]:  # type: ignore[valid-type]
+    def update(request: Request, instance_id: str, body: body_model) -> dict[str, Any]:
         c = ctx(request)
         return node.change(lambda model: svc.saved(c, kind, model,
                                                    *svc.update(c, kind, model, instance_id, as_dict(body))))

@@ -31,7 +31,8 @@ log = logging.getLogger("tokensmith.sts")
 
 
 class RuntimeGenerator(Protocol):
-    id: str
+    @property
+    def id(self) -> str: ...
 
     def issue(self, request: IssueRequest) -> IssuedToken: ...
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lxml import etree
-from signxml import XMLSigner
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+from signxml.signer import XMLSigner
 
 from tokensmith.keys.material import PrivateKey
 from tokensmith.keys.ring import SigningKey
@@ -39,7 +39,7 @@ ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (
 )}
 
 
-class _Signer(XMLSigner):  # type: ignore[misc]
+class _Signer(XMLSigner):
     def __init__(self, algorithm: Algorithm) -> None:
         self._legacy = algorithm.name == "SHA1"
         super().__init__(signature_algorithm=algorithm.signature, digest_algorithm=algorithm.digest,
@@ -47,7 +47,7 @@ class _Signer(XMLSigner):  # type: ignore[misc]
 
     def check_deprecated_methods(self) -> None:
         if not self._legacy:
-            super().check_deprecated_methods()
+            super().check_deprecated_methods()  # type: ignore[no-untyped-call]
 
 
 def key_mismatch(algorithm_name: str, key: SigningKey) -> str | None:
