@@ -130,8 +130,10 @@ async def username_setup(admin: Admin, key_pair: str = "signer", plugin: str = S
 # --------------------------------------------------------------------------- WS-Trust requests
 
 
-def _stamp() -> tuple[str, str]:
-    now = time.time()
+FAKE_NOW = 1_800_000_000.0  # where tests.conftest's FakeClock starts
+
+
+def _stamp(now: float = FAKE_NOW) -> tuple[str, str]:
     fmt = "%Y-%m-%dT%H:%M:%S.000Z"
     return time.strftime(fmt, time.gmtime(now)), time.strftime(fmt, time.gmtime(now + 300))
 

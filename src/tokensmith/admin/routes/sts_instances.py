@@ -1,6 +1,8 @@
-"""``/sp/tokenGenerators`` and ``/idp/tokenProcessors`` (instances, descriptors, check usage)."""
+"""``/sp/tokenGenerators`` and ``/idp/tokenProcessors`` (instances, descriptors, check usage).
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: FastAPI must see each handler's body model, which is
+chosen at registration time."""
+
 
 from enum import Enum
 from typing import Any

@@ -10,8 +10,8 @@ itself. Nothing outside the signed bytes is ever read, so signature wrapping has
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from cryptography import x509
 from lxml import etree
@@ -111,7 +111,8 @@ def verified(element: etree._Element, trust: Trust, now: float) -> etree._Elemen
     last_error = "the signature does not verify"
     for cert in _signing_certificate(signature, trust, now):
         try:
-            result = _Verifier().verify(data, x509_cert=cert, id_attribute=id_attribute, expect_config=_ALLOWED)
+            config = replace(_ALLOWED, verification_time=datetime.fromtimestamp(now, UTC))
+            result = _Verifier().verify(data, x509_cert=cert, id_attribute=id_attribute, expect_config=config)
         except (InvalidSignature, InvalidInput) as exc:
             last_error = str(exc) or last_error
             continue
