@@ -182,7 +182,8 @@ async def _translate(sts: StsRuntime, env: soap.Envelope, rst: wstrust.Rst, call
     identity, chosen = await _process(sts, token, candidates, now)
     generator = _generator(sts, chosen.generator)
     subject, attributes = sts_mapping.apply(chosen.compiled, generator.contract,
-                                            sts_mapping.sources(identity.attributes, _context(call, rst, identity)))
+                                            sts_mapping.sources(identity.attributes, _context(call, rst, identity)),
+                                            generator.subject_attribute)
     return _issue(generator, rst, subject, attributes, identity, now, env)
 
 
@@ -271,7 +272,8 @@ async def _sp(sts: StsRuntime, env: soap.Envelope, rst: wstrust.Rst, call: Call,
     chosen = next((m for m in choices if m.default), choices[0])
     generator = _generator(sts, chosen.generator)
     subject, attributes = sts_mapping.apply(chosen.compiled, generator.contract,
-                                            sts_mapping.sources(identity.attributes, _context(call, rst, identity)))
+                                            sts_mapping.sources(identity.attributes, _context(call, rst, identity)),
+                                            generator.subject_attribute)
     if rst.request_type == wstrust.VALIDATE:
         assert generator.runtime is not None
         issued = generator.runtime.issue(IssueRequest(subject=subject, attributes=attributes, now=now,

@@ -31,14 +31,16 @@ def sources(token_attributes: Mapping[str, Any], context: Mapping[str, Any]) -> 
     return StsSources(context, {}, {}, token_attributes)
 
 
-def apply(mapping: CompiledMapping, contract: Sequence[str], src: StsSources) -> tuple[str, dict[str, list[str]]]:
-    """(subject, attributes) for the generator; :class:`TokenRefused` when issuance criteria fail."""
+def apply(mapping: CompiledMapping, contract: Sequence[str], src: StsSources,
+          subject_attribute: str = SUBJECT) -> tuple[str, dict[str, list[str]]]:
+    """(subject, attributes) for the generator, whose core attribute ``subject_attribute`` names the
+    token's subject; :class:`TokenRefused` when issuance criteria fail."""
     failed = mapping.failed_criterion(src)
     if failed is not None:
         raise TokenRefused(failed.error_result or "Issuance criteria were not met", "RequestFailed")
     values = mapping.attributes(src, dict.fromkeys(contract, True))
-    subject_values = values.pop(SUBJECT, None) or []
+    subject_values = values.pop(subject_attribute, None) or []
     subject = str(subject_values[0]) if subject_values else ""
     if not subject:
-        raise TokenRefused("The mapping gives the token no subject (SAML_SUBJECT is empty)", "RequestFailed")
+        raise TokenRefused(f"The mapping gives the token no subject ({subject_attribute} is empty)", "RequestFailed")
     return subject, {k: [str(v) for v in vs] for k, vs in values.items() if vs}

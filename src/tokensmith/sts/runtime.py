@@ -46,6 +46,11 @@ class GeneratorEntry:
     runtime: RuntimeGenerator | None
     error: str = ""
 
+    @property
+    def subject_attribute(self) -> str:
+        core = self.type.descriptor.core_attributes
+        return core[0] if core else "SAML_SUBJECT"
+
 
 @dataclass(frozen=True)
 class ProcessorEntry:
