@@ -69,7 +69,8 @@ def signing_key(key_type: str = "RSA", size: int = 2048, name: str = "sts-signer
     return SigningKey.from_material(f"{key_type.lower()}{size}", material)
 
 
-def xmlsec1_verify(document: bytes, cert_pem: bytes, tmp: Path, version: str = "2.0") -> subprocess.CompletedProcess[str]:
+def xmlsec1_verify(document: bytes, cert_pem: bytes, tmp: Path,
+                   version: str = "2.0") -> subprocess.CompletedProcess[str]:
     """Verify the (first) signature in ``document`` with the xmlsec1 command against the pinned
     certificate only (no embedded certificate is trusted)."""
     doc, cert = tmp / f"doc-{uuid.uuid4().hex}.xml", tmp / f"cert-{uuid.uuid4().hex}.pem"

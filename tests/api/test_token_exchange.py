@@ -18,6 +18,7 @@ from jwcrypto import jwk, jwt
 from lxml import etree
 
 from tests.conftest import Admin, Runtime
+from tests.keyfiles import generate
 from tests.stskit import (
     FAKE_NOW,
     JWT_GEN,
@@ -29,7 +30,6 @@ from tests.stskit import (
     signing_key,
     xmlsec1_verify,
 )
-from tests.keyfiles import generate
 
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 TT = "urn:ietf:params:oauth:token-type:"
@@ -65,7 +65,7 @@ def jwks_url() -> Iterator[str]:
     body = _public_jwks().encode()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.end_headers()

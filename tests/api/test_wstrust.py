@@ -7,6 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
 from tests.conftest import RUNTIME_BASE, Admin
@@ -28,6 +30,7 @@ from tests.stskit import (
     wst2005_issue,
     xmlsec1_verify,
 )
+from tokensmith.keys.ring import SigningKey
 
 SOAP12_TYPE = "application/soap+xml; charset=utf-8"
 SOAP11_TYPE = "text/xml; charset=utf-8"
@@ -36,6 +39,14 @@ SOAP11_TYPE = "text/xml; charset=utf-8"
 async def _post(http: httpx.AsyncClient, body: bytes, path: str = "/pf/sts.wst", content_type: str = SOAP11_TYPE,
                 **kw: object) -> httpx.Response:
     return await http.post(RUNTIME_BASE + path, content=body, headers={"content-type": content_type}, **kw)  # type: ignore[arg-type]
+
+
+def _decrypt(key: SigningKey, cipher: bytes) -> bytes:
+    """RSA-OAEP (SHA-1, MGF1-SHA-1), what xenc#rsa-oaep-mgf1p names, by cryptography."""
+    private = key.private_key
+    assert isinstance(private, rsa.RSAPrivateKey)
+    sha1 = hashes.SHA1()  # noqa: S303 - the algorithm the encrypted key names
+    return private.decrypt(cipher, padding.OAEP(padding.MGF1(sha1), sha1, None))
 
 
 async def _cert_pem(admin: Admin, key_pair: str = "signer") -> bytes:
@@ -185,9 +196,7 @@ async def test_symmetric_key_needs_an_encryption_certificate_then_returns_the_pr
     assert len(secret) == 32
     assertion = requested_token(response.content)
     cipher = base64.b64decode(assertion.xpath("string(//*[local-name()='CipherValue'])"))
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding
-    assert rp.private_key.decrypt(cipher, padding.OAEP(padding.MGF1(hashes.SHA1()), hashes.SHA1(), None)) == secret  # type: ignore[union-attr]
+    assert _decrypt(rp, cipher) == secret
     assert_schema_valid(assertion, "2.0")
     # with client entropy: a computed key (P_SHA1) and the server's entropy
     entropy = base64.b64encode(b"c" * 32).decode()
@@ -201,7 +210,7 @@ async def test_symmetric_key_needs_an_encryption_certificate_then_returns_the_pr
     from tokensmith.sts.wstrust import p_sha1
     key = p_sha1(b"c" * 32, server, 32)
     cipher = base64.b64decode(requested_token(response.content).xpath("string(//*[local-name()='CipherValue'])"))
-    assert rp.private_key.decrypt(cipher, padding.OAEP(padding.MGF1(hashes.SHA1()), hashes.SHA1(), None)) == key  # type: ignore[union-attr]
+    assert _decrypt(rp, cipher) == key
 
 
 async def test_saml11_generator_by_token_type(sts: Admin, http: httpx.AsyncClient, tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError, invalid_client, invalid_request
 from tokensmith.oauth import scopes as scope_rules
 from tokensmith.oauth.clientauth import authenticate
-from tokensmith.oauth.http import Request, Response, error_response, json_response, parse_form
 from tokensmith.oauth.exchange import GRANT_TOKEN_EXCHANGE, token_exchange
+from tokensmith.oauth.http import Request, Response, error_response, json_response, parse_form
 from tokensmith.oauth.mapping import CompiledMapping, Sources
 from tokensmith.oauth.runtime import Runtime
 from tokensmith.oauth.selection import select
