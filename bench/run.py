@@ -46,18 +46,20 @@ from admin import (
     issue_tokens,
 )
 from spread import Spread, established_connections, measure_spread
+from sts import STS_PATH, check_sts, configure_sts
 from tsserver import HOST, ServerError, ServerProcess, cpu_seconds, heartbeat, machine_busy_seconds
 from wrkrun import INSTALL_HINT, WrkError, WrkResult, find_wrk, run_wrk, wrk_version
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 DEFAULT_JSON = BENCH_DIR / "results" / "latest.json"
-SCENARIOS = ("issue", "introspect")
+SCENARIOS = ("issue", "introspect", "sts")
 FORM_HEADERS = {"Authorization": CLIENT_AUTHORIZATION, "Content-Type": "application/x-www-form-urlencoded"}
 # What the service is meant to reach on a 2-core machine (compared against, never enforced).
 TARGETS: dict[str, dict[str, float]] = {
     "issue": {"min_requests_per_s": 15_000, "max_p99_ms": 10.0},
     "introspect": {"min_requests_per_s": 20_000, "max_p99_ms": 10.0},
+    "sts": {"min_requests_per_s": 3_000, "max_p99_ms": 50.0},
 }
 
 
@@ -311,8 +313,24 @@ def scenario_introspect(target: Target, args: argparse.Namespace, wrk: str, work
     return outcome
 
 
+def scenario_sts(target: Target, args: argparse.Namespace, wrk: str, workdir: Path,
+                 rng: random.Random) -> ScenarioOutcome:
+    outcome = ScenarioOutcome("sts")
+    body_file = configure_sts(target.admin_url, target.admin_user, target.admin_password, workdir)
+    problems = check_sts(target.url, body_file)
+    if problems:
+        outcome.problems.append(f"STS requests before the run failed: {problems[:2]}")
+        return outcome
+    measure(outcome, target, args, wrk, STS_PATH, "sts.lua", [str(body_file)])
+    problems = check_sts(target.url, body_file)
+    outcome.checks["after"] = {"signed_saml2_responses": 5 - len(problems)}
+    if problems:
+        outcome.problems.append(f"STS requests after the run failed: {problems[:2]}")
+    return outcome
+
+
 Scenario = Callable[[Target, argparse.Namespace, str, Path, random.Random], ScenarioOutcome]
-RUNNERS: dict[str, Scenario] = {"issue": scenario_issue, "introspect": scenario_introspect}
+RUNNERS: dict[str, Scenario] = {"issue": scenario_issue, "introspect": scenario_introspect, "sts": scenario_sts}
 
 
 # --------------------------------------------------------------------------- report
