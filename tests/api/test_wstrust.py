@@ -119,6 +119,15 @@ async def test_trailing_slash_ws_trust_13_namespace_is_accepted(sts: Admin, http
     assert response.status_code == 200, response.text
 
 
+async def test_applies_to_with_markup_characters_is_echoed_escaped(sts: Admin, http: httpx.AsyncClient) -> None:
+    body = cxf_issue("alice", "alice-password-1", applies_to="https://rp.example.com/app?a=1&amp;b=&lt;2&gt;\"")
+    response = await _post(http, body)
+    assert response.status_code == 200, response.text
+    echoed = etree.fromstring(response.content).xpath("string(//*[local-name()='AppliesTo']//*[local-name()="
+                                                       "'Address'])")
+    assert echoed == 'https://rp.example.com/app?a=1&b=<2>"'
+
+
 async def test_wrong_password_is_a_failed_authentication_fault(sts: Admin, http: httpx.AsyncClient) -> None:
     response = await _post(http, wcf_issue("alice", "wrong"), content_type=SOAP12_TYPE)
     assert response.status_code == 500
