@@ -30,6 +30,7 @@ from tests.stskit import (
     wst2005_issue,
     xmlsec1_verify,
 )
+from tokensmith.clock import FakeClock
 from tokensmith.keys.ring import SigningKey
 
 SOAP12_TYPE = "application/soap+xml; charset=utf-8"
@@ -126,6 +127,21 @@ async def test_applies_to_with_markup_characters_is_echoed_escaped(sts: Admin, h
     echoed = etree.fromstring(response.content).xpath("string(//*[local-name()='AppliesTo']//*[local-name()="
                                                        "'Address'])")
     assert echoed == 'https://rp.example.com/app?a=1&b=<2>"'
+
+
+async def test_username_lockout_after_authentication_attempts(sts: Admin, http: httpx.AsyncClient,
+                                                              clock: FakeClock) -> None:
+    pcv = await sts.ok("GET", "/passwordCredentialValidators/simple")
+    pcv["configuration"]["tables"][0]["rows"].append({"fields": [
+        {"name": "Username", "value": "lockme"}, {"name": "Password", "value": "lockme-password-1"},
+        {"name": "Confirm Password", "value": "lockme-password-1"}]})
+    await sts.ok("PUT", "/passwordCredentialValidators/simple", pcv)
+    for _ in range(3):
+        assert fault_code((await _post(http, cxf_issue("lockme", "wrong"))).content) == "wst:FailedAuthentication"
+    locked = await _post(http, cxf_issue("lockme", "lockme-password-1"))
+    assert b"Too many failed attempts" in locked.content
+    clock.advance(61)
+    assert (await _post(http, cxf_issue("lockme", "lockme-password-1"))).status_code == 200
 
 
 async def test_wrong_password_is_a_failed_authentication_fault(sts: Admin, http: httpx.AsyncClient) -> None:
