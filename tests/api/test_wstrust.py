@@ -144,6 +144,17 @@ async def test_username_lockout_after_authentication_attempts(sts: Admin, http: 
     assert (await _post(http, cxf_issue("lockme", "lockme-password-1"))).status_code == 200
 
 
+async def test_an_x509_token_beside_the_username_token_is_passed_over(sts: Admin, http: httpx.AsyncClient) -> None:
+    x509 = ('<o:BinarySecurityToken u:Id="uuid-x509" ValueType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-'
+            'wss-x509-token-profile-1.0#X509v3" EncodingType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-'
+            'soap-message-security-1.0#Base64Binary">MIIB</o:BinarySecurityToken>')
+    body = wcf_issue("alice", "alice-password-1").replace(b"<o:UsernameToken", x509.encode() + b"<o:UsernameToken")
+    assert (await _post(http, body, content_type=SOAP12_TYPE)).status_code == 200
+    alone = wcf_issue("alice", "alice-password-1").replace(b"<o:UsernameToken", x509.encode() + b"<o:Ignored")
+    alone = alone.replace(b"</o:UsernameToken>", b"</o:Ignored>")
+    assert fault_code((await _post(http, alone, content_type=SOAP12_TYPE)).content) == "wst:InvalidSecurityToken"
+
+
 async def test_wrong_password_is_a_failed_authentication_fault(sts: Admin, http: httpx.AsyncClient) -> None:
     response = await _post(http, wcf_issue("alice", "wrong"), content_type=SOAP12_TYPE)
     assert response.status_code == 500

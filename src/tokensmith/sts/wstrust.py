@@ -137,6 +137,10 @@ def _entropy(rst: etree._Element, ns: str) -> bytes | None:
 
 
 def _incoming_from(container: etree._Element) -> Incoming | None:
+    """The first token in ``container`` this STS can process. Other binary security tokens (an X.509
+    certificate that signs the message, say) are passed over; if nothing else is found, the
+    request is refused naming the first one."""
+    skipped = ""
     for node in container:
         if node.tag == q(WSSE, "UsernameToken"):
             password = child(node, q(WSSE, "Password"))
@@ -155,15 +159,18 @@ def _incoming_from(container: etree._Element) -> Incoming | None:
             return Incoming("saml1", element=node)
         if node.tag == q(WSSE, "BinarySecurityToken"):
             value_type = node.get("ValueType", "")
-            if value_type in JWT_VALUE_TYPES:
-                raw = text(node)
-                if node.get("EncodingType", "").endswith("#Base64Binary"):
-                    try:
-                        raw = base64.b64decode(raw, validate=True).decode("ascii")
-                    except ValueError as exc:
-                        raise StsFault("InvalidRequest", "The JWT BinarySecurityToken is not base64") from exc
-                return Incoming("jwt", value=raw)
-            raise StsFault("InvalidSecurityToken", f"Binary security tokens of type '{value_type}' are not supported")
+            if value_type not in JWT_VALUE_TYPES:
+                skipped = skipped or value_type
+                continue
+            raw = text(node)
+            if node.get("EncodingType", "").endswith("#Base64Binary"):
+                try:
+                    raw = base64.b64decode(raw, validate=True).decode("ascii")
+                except ValueError as exc:
+                    raise StsFault("InvalidRequest", "The JWT BinarySecurityToken is not base64") from exc
+            return Incoming("jwt", value=raw)
+    if skipped:
+        raise StsFault("InvalidSecurityToken", f"Binary security tokens of type '{skipped}' are not supported")
     return None
 
 
