@@ -151,6 +151,13 @@ async def test_bad_jwts_are_refused(admin: Admin, runtime: Runtime) -> None:
         assert response.json()["error"] == "invalid_request"
 
 
+async def test_claims_xml_cannot_carry_are_refused_not_a_server_error(admin: Admin, runtime: Runtime) -> None:
+    await _setup(admin, {"JWKS": _public_jwks()})
+    response = await _exchange(runtime, _jwt({"groups": ["ok", "bad\u0001value"]}))
+    assert response.status_code == 400, response.text
+    assert "cannot be written" in response.json()["error_description"]
+
+
 async def test_exchange_errors(admin: Admin, runtime: Runtime) -> None:
     await _setup(admin, {"JWKS": _public_jwks()})
     missing = await runtime.token({"grant_type": EXCHANGE, "subject_token": _jwt()}, APP)

@@ -101,6 +101,10 @@ async def sts_endpoint(rt: Runtime, request: Request, role: str) -> Response:
         return soap.fault_response(fault, soap_ns, trust_ns, relates)
     except TokenRefused as error:
         return soap.fault_response(_refused(error), soap_ns, trust_ns, relates)
+    except Exception:  # never a bare error page: log it and answer with a SOAP fault
+        log.exception("unexpected error on %s", request.path)
+        failed = StsFault("RequestFailed", "The STS could not complete the request", sender=False)
+        return soap.fault_response(failed, soap_ns, trust_ns, relates)
 
 
 # --------------------------------------------------------------------------- issuing
