@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
-from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from tokensmith.config.model import (
@@ -23,7 +22,7 @@ from tokensmith.config.model import (
     TRUSTED_CA,
     ConfigModel,
 )
-from tokensmith.keys.ring import KeyRing, UnknownKeyPair
+from tokensmith.keys.ring import KeyRing
 from tokensmith.oauth.mapping import CompiledMapping
 from tokensmith.pcv.simple import PLUGIN_ID as SIMPLE_PCV_ID
 from tokensmith.pcv.simple import SimpleValidator
@@ -110,7 +109,7 @@ def _generators(model: ConfigModel, keys: KeyRing) -> dict[str, GeneratorEntry]:
         source = CompileInput(doc["id"], instances.values(config), instances.tables(config), extended, keys)
         try:
             out[doc["id"]] = GeneratorEntry(doc["id"], kind, contract, kind.compile(source))
-        except (UnknownKeyPair, KeyError, ValueError) as exc:
+        except Exception as exc:  # one broken instance must not take the snapshot (and the node) down
             log.error("token generator %r cannot be used: %s", doc["id"], exc)
             out[doc["id"]] = GeneratorEntry(doc["id"], kind, contract, None, str(exc))
     return out
@@ -184,7 +183,7 @@ def build(model: ConfigModel, keys: KeyRing) -> StsRuntime:
         try:
             processors[doc["id"]] = ProcessorEntry(doc["id"], descriptor_id,
                                                    _processor(model, doc, keys, identifiers, anchors))
-        except (UnknownKeyPair, KeyError, ValueError, JoseError) as exc:
+        except Exception as exc:  # one broken instance must not take the snapshot (and the node) down
             log.error("token processor %r cannot be used: %s", doc["id"], exc)
             processors[doc["id"]] = ProcessorEntry(doc["id"], descriptor_id, None, str(exc))
     mappings = tuple(TokenMapping(m["id"], m["sourceId"], m["targetId"], CompiledMapping.from_doc(m),
