@@ -1,4 +1,4 @@
-"""Command line: ``tokensmith serve`` and ``tokensmith init``."""
+"""Command line: ``tokensmith serve``, ``init``, ``export`` and ``import``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from tokensmith import __version__
+from tokensmith import __version__, cli_bulk
 from tokensmith.datadir import ADMIN_USER, initialise
 from tokensmith.errors import ConfigurationError
 from tokensmith.settings import Settings
@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="create the data directory and the administrator account")
     common(init)
+    cli_bulk.add_commands(commands, common)
     return parser
 
 
@@ -71,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             _announce_password(result.admin_password)
             print(f"Data directory ready: {settings.data_dir}")
             return 0
+        if args.command == "export":
+            return cli_bulk.run_export(Settings(data_dir=args.data_dir), args)
+        if args.command == "import":
+            return cli_bulk.run_import(Settings(data_dir=args.data_dir), args)
         settings = Settings(
             data_dir=args.data_dir, host=args.host, port=args.port, admin_port=args.admin_port,
             workers=args.workers, cert_file=args.cert, key_file=args.key, node_id=args.node_id,

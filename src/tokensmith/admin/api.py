@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tokensmith import __version__
 from tokensmith.admin import models as m
-from tokensmith.admin.routes import atms, authserver, clients, keypairs, mappings, pcvs
+from tokensmith.admin.routes import atms, authserver, bulk, clients, keypairs, mappings, pcvs
 from tokensmith.admin.routing import BASE, Deps
 from tokensmith.admin.security import AdminAuthenticator, AdminSecurityMiddleware
 from tokensmith.errors import AdminApiError, BadRequest, FieldError, ValidationFailed
@@ -25,7 +25,7 @@ from tokensmith.plugins.registry import access_token_managers, credential_valida
 OPENAPI = BASE + "/openapi.json"
 log = logging.getLogger("tokensmith.admin")
 # Every resource's routes, in the order they appear in the OpenAPI document.
-ROUTES = (atms, clients, authserver, mappings, pcvs, keypairs)
+ROUTES = (atms, clients, authserver, mappings, pcvs, keypairs, bulk)
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:

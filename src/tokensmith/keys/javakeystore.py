@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 from tokensmith.keys.material import KeyMaterialError
 
+
 def read(data: bytes, password: str) -> tuple[Any, x509.Certificate, tuple[x509.Certificate, ...]]:
     """(private key, certificate, chain) of the keystore's only private-key entry."""
     try:
