@@ -28,9 +28,9 @@ class PluginRegistry:
 
 
 def access_token_managers() -> PluginRegistry:
-    from tokensmith.atm import reference
+    from tokensmith.atm.types import atm_types
 
-    return PluginRegistry("access token manager", [reference.DESCRIPTOR])
+    return PluginRegistry("access token manager", [t.descriptor for t in atm_types().values()])
 
 
 def credential_validators() -> PluginRegistry:
