@@ -18,6 +18,7 @@ from tokensmith.plugins.descriptors import PluginDescriptor
 
 if TYPE_CHECKING:
     from tokensmith.config.snapshot import Snapshot
+    from tokensmith.crypto.secretbox import SecretBox
     from tokensmith.keys.ring import KeyRing
     from tokensmith.oauth.runtime import Runtime
 
@@ -55,6 +56,7 @@ class BuildContext:
 
     keys: KeyRing
     mappings: Mapping[str, Any] = field(default_factory=dict)  # mapping id -> CompiledMapping
+    box: SecretBox | None = None  # decrypts secret plugin fields (symmetric keys)
 
 
 @dataclass(frozen=True)

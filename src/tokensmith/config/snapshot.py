@@ -120,7 +120,7 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
     ring = keys.ring(model) if keys is not None else KeyRing()
     mappings = {doc["id"]: CompiledMapping.from_doc(doc) for doc in model.all(MAPPING)}
     types = atm_types()
-    context = BuildContext(ring, mappings)
+    context = BuildContext(ring, mappings, keys.box if keys is not None else None)
     atms: dict[str, RuntimeAtm] = {}
     for doc in model.all(ATM):
         atm_type = types.get(doc["pluginDescriptorRef"]["id"])

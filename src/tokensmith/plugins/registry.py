@@ -41,4 +41,6 @@ def credential_validators() -> PluginRegistry:
 
 def key_pair_users() -> KeyPairUsage:
     """Every consumer of signing key pairs, asked before a key pair is deleted."""
-    return KeyPairUsage([])
+    from tokensmith.atm.jwt import rules as jwt_rules
+
+    return KeyPairUsage([jwt_rules.key_pair_users])

@@ -15,6 +15,7 @@ import orjson
 from tokensmith.node import Node
 from tokensmith.oauth.http import JSON_HEADERS, Request, Response
 from tokensmith.oauth.introspect import introspection_endpoint
+from tokensmith.oauth.jwks import Publisher
 from tokensmith.oauth.metadata import metadata_endpoint
 from tokensmith.oauth.revoke import revocation_endpoint
 from tokensmith.oauth.token import token_endpoint
@@ -58,6 +59,8 @@ class RuntimeApp:
         async def revoke(request: Request) -> Response:
             return await revocation_endpoint(rt, request)
 
+        self.publisher = Publisher(rt)  # /pf/JWKS and everything under /ext/
+
         self.routes: dict[str, Handler] = {
             "/as/token.oauth2": token,
             "/as/introspect.oauth2": introspect,
@@ -65,6 +68,7 @@ class RuntimeApp:
             "/.well-known/oauth-authorization-server": metadata,
             "/.well-known/openid-configuration": metadata,
             "/pf/heartbeat.ping": heartbeat,
+            "/pf/JWKS": self.publisher.pf_jwks,
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -74,6 +78,8 @@ class RuntimeApp:
         if scope["type"] != "http":
             return
         handler = self.routes.get(scope["path"])
+        if handler is None and scope["path"].startswith("/ext/"):
+            handler = self.publisher.ext
         if handler is None:
             await self._send(send, _error(404, "not_found", "No such endpoint"))
             return
