@@ -205,3 +205,24 @@ async def test_recipient_key_from_a_jwks_url_is_cached(admin: Admin, runtime: Ru
     node.runtime.remote_jwks = RemoteJwks(lambda: httpx.AsyncClient(transport=httpx.MockTransport(serve)))
     down = await runtime.token({"grant_type": "client_credentials"}, APP)
     assert down.status_code == 503 and down.json()["error"] == "temporarily_unavailable"
+
+
+async def test_contract_attributes_override_iss_aud_and_exp(admin: Admin, runtime: Runtime, clock: FakeClock) -> None:
+    await jwt_atm(admin, "jwt", {"JWS Algorithm": "HS256", "Active Symmetric Key ID": "h",
+                                 "Issuer Claim Value": "https://as.example", "Audience Claim Value": "https://default",
+                                 "Type Header Value": "at+jwt"},
+                  symmetric=[("h", "A" * 43)],
+                  attributeContract={"extendedAttributes": [{"name": "aud"}, {"name": "exp"}, {"name": "groups",
+                                                                                             "multiValued": True}]})
+    await admin.mapping("CLIENT_CREDENTIALS", "jwt", {"aud": ("TEXT", "https://api.example"), "exp": ("TEXT", "5"),
+                                                      "groups": ("CONTEXT", "OAuthScopes")})
+    await admin.scopes(common=("read", "write"))
+    await admin.client_app()
+    issued = await runtime.access_token(scope="read write")
+    claims = _claims(issued["access_token"])
+    assert claims["aud"] == "https://api.example" and claims["iss"] == "https://as.example"
+    assert claims["exp"] == int(clock.now()) + 300 and issued["expires_in"] == 300
+    assert claims["groups"] == ["read", "write"] and claims["scope"] == ["read", "write"]
+    assert header(issued["access_token"])["typ"] == "at+jwt"
+    introspected = await runtime.introspect(issued["access_token"])
+    assert introspected["active"] is True and introspected["scope"] == "read write"
