@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--forwarded-allow-ips", default=os.environ.get("TOKENSMITH_FORWARDED_ALLOW_IPS"),
                        help="comma-separated proxy addresses whose X-Forwarded-For/-Proto headers are "
                             "trusted (default: none are trusted)")
+    serve.add_argument("--key-rotation-days", type=float,
+                       default=float(_env("TOKENSMITH_KEY_ROTATION_DAYS", "30")),
+                       help="days between rotations of the centralized signing keys (default 30)")
     serve.add_argument("--log-level", default=_env("TOKENSMITH_LOG_LEVEL", "info"),
                        choices=["debug", "info", "warning", "error"])
 
@@ -80,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             data_dir=args.data_dir, host=args.host, port=args.port, admin_port=args.admin_port,
             workers=args.workers, cert_file=args.cert, key_file=args.key, node_id=args.node_id,
             log_level=args.log_level, base_url=args.base_url, forwarded_allow_ips=args.forwarded_allow_ips,
+            key_rotation_period=args.key_rotation_days * 86400.0,
         )
         settings.check()
         from tokensmith.supervisor import Supervisor, check_ports

@@ -19,6 +19,8 @@ from tokensmith.config.snapshot import Snapshot, build
 from tokensmith.config.store import ConfigStore
 from tokensmith.crypto.masterkey import MasterKey
 from tokensmith.crypto.secretbox import SecretBox
+from tokensmith.keys.central import CentralKeys
+from tokensmith.keys.remote import RemoteJwks
 from tokensmith.keys.ring import KeyLoader
 from tokensmith.oauth.runtime import Runtime
 from tokensmith.settings import Settings
@@ -41,7 +43,9 @@ class Node:
         self._seen_generation = self.generation.read()
         self.keys = KeyLoader(self.box)  # loaded key pairs, kept across snapshot rebuilds
         self._snapshot = build(self.store.load(), self.keys)
-        self.runtime = Runtime(self.snapshot, self.state, self.clock, self.box)
+        self.central_keys = CentralKeys(self.state, self.box, settings.key_rotation_period)
+        self.remote_jwks = RemoteJwks()
+        self.runtime = Runtime(self.snapshot, self.state, self.clock, self.box, self.central_keys, self.remote_jwks)
         self._purger: asyncio.Task[None] | None = None
 
     # ----------------------------------------------------------------- configuration
@@ -90,6 +94,7 @@ class Node:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._purger
             self._purger = None
+        await self.remote_jwks.close()
         await self.state.close()
         self.store.close()
         self.generation.close()

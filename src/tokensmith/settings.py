@@ -23,6 +23,7 @@ class Settings:
     base_url: str | None = None
     forwarded_allow_ips: str | None = None  # trust X-Forwarded-* only from these proxies
     purge_interval: float = 60.0
+    key_rotation_period: float = 30 * 86400.0  # seconds between rotations of the centralized signing keys
     log_level: str = "info"
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -49,6 +50,8 @@ class Settings:
     def check(self) -> None:
         if self.workers < 1:
             raise ConfigurationError("--workers must be at least 1")
+        if not 3600 <= self.key_rotation_period <= 3650 * 86400:
+            raise ConfigurationError("--key-rotation-days must be between 1/24 (one hour) and 3650")
         for name, port in (("--port", self.port), ("--admin-port", self.admin_port)):
             if not 0 <= port <= 65535:
                 raise ConfigurationError(f"{name} must be between 0 and 65535")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, RSAKey
 
 from tokensmith.config.model import KEYPAIR, ConfigModel
@@ -63,8 +65,10 @@ class SigningKey:
         der = material.certificate.public_bytes(serialization.Encoding.DER)
         key_type, size = key_facts(material.key)
         key = material.key
-        jose_key: RSAKey | ECKey = (ECKey.import_key(key) if isinstance(key, ec.EllipticCurvePrivateKey)
-                                    else RSAKey.import_key(key))
+        with warnings.catch_warnings():  # a small RSA key may be loaded (SAML); JWT rules refuse it
+            warnings.simplefilter("ignore", SecurityWarning)
+            jose_key: RSAKey | ECKey = (ECKey.import_key(key) if isinstance(key, ec.EllipticCurvePrivateKey)
+                                        else RSAKey.import_key(key))
         chain_der = [c.public_bytes(serialization.Encoding.DER) for c in material.chain]
         return cls(
             id=key_pair_id, private_key=material.key, certificate=material.certificate, chain=material.chain,
@@ -151,6 +155,10 @@ class KeyLoader:
         self._box = box
         self._cache: dict[str, tuple[tuple[str, ...], SigningKey]] = {}
         self.loads = 0  # key pairs decrypted and parsed so far (for tests and diagnostics)
+
+    @property
+    def box(self) -> SecretBox:
+        return self._box
 
     def ring(self, model: ConfigModel) -> KeyRing:
         fresh: dict[str, tuple[tuple[str, ...], SigningKey]] = {}

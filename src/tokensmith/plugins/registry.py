@@ -28,9 +28,9 @@ class PluginRegistry:
 
 
 def access_token_managers() -> PluginRegistry:
-    from tokensmith.atm import reference
+    from tokensmith.atm.types import atm_types
 
-    return PluginRegistry("access token manager", [reference.DESCRIPTOR])
+    return PluginRegistry("access token manager", [t.descriptor for t in atm_types().values()])
 
 
 def credential_validators() -> PluginRegistry:
@@ -41,4 +41,6 @@ def credential_validators() -> PluginRegistry:
 
 def key_pair_users() -> KeyPairUsage:
     """Every consumer of signing key pairs, asked before a key pair is deleted."""
-    return KeyPairUsage([])
+    from tokensmith.atm.jwt import rules as jwt_rules
+
+    return KeyPairUsage([jwt_rules.key_pair_users])

@@ -16,6 +16,7 @@ import orjson
 from tokensmith.node import Node
 from tokensmith.oauth.http import JSON_HEADERS, Request, Response
 from tokensmith.oauth.introspect import introspection_endpoint
+from tokensmith.oauth.jwks import Publisher
 from tokensmith.oauth.metadata import metadata_endpoint
 from tokensmith.oauth.revoke import revocation_endpoint
 from tokensmith.oauth.token import token_endpoint
@@ -59,6 +60,8 @@ class RuntimeApp:
         async def revoke(request: Request) -> Response:
             return await revocation_endpoint(rt, request)
 
+        self.publisher = Publisher(rt)  # /pf/JWKS and everything under /ext/
+
         self.routes: dict[str, Handler] = {
             "/as/token.oauth2": token,
             "/as/introspect.oauth2": introspect,
@@ -66,11 +69,18 @@ class RuntimeApp:
             "/.well-known/oauth-authorization-server": metadata,
             "/.well-known/openid-configuration": metadata,
             "/pf/heartbeat.ping": heartbeat,
+            "/pf/JWKS": self.publisher.pf_jwks,
         }
+
+    def _handler(self, path: str) -> Handler | None:
+        handler = self.routes.get(path)
+        if handler is None and path.startswith("/ext/"):
+            handler = self.publisher.ext
+        return handler
 
     async def dispatch(self, request: Request) -> Response:
         """Answer one request; the same entry point for the ASGI app and the HTTP/1.1 listener."""
-        handler = self.routes.get(request.path)
+        handler = self._handler(request.path)
         if handler is None:
             return _error(404, "not_found", "No such endpoint")
         try:
@@ -85,7 +95,7 @@ class RuntimeApp:
             return
         if scope["type"] != "http":
             return
-        if scope["path"] not in self.routes:
+        if self._handler(scope["path"]) is None:
             await self._send(send, _error(404, "not_found", "No such endpoint"))
             return
         body = b""
