@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.services import PostgresServer, RedisServer, remove_postgres, start_postgres, start_redis
 from tokensmith.clock import FakeClock
 from tokensmith.datadir import initialise
 from tokensmith.node import Node
 from tokensmith.server import build_app
 from tokensmith.settings import Settings
-from tests.services import PostgresServer, RedisServer, remove_postgres, start_postgres, start_redis
 
 ADMIN_PASSWORD = "correct-horse-battery"
 REFERENCE = "org.sourceid.oauth20.token.plugin.impl.ReferenceBearerAccessTokenManagementPlugin"

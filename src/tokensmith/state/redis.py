@@ -24,7 +24,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import orjson
 from redis.asyncio import Redis
@@ -36,7 +36,7 @@ from redis.exceptions import NoScriptError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from tokensmith.clock import Clock, SystemClock
-from tokensmith.errors import TemporarilyUnavailable
+from tokensmith.errors import ConfigurationError, TemporarilyUnavailable
 from tokensmith.metrics import Metrics
 from tokensmith.state import redis_scripts as lua
 from tokensmith.state.base import AccessTokenRecord, GrantRecord, SharedValue
@@ -103,7 +103,6 @@ class RedisTokenState:
         if replica_url:
             replica_target = parse_redis_url(replica_url, "--redis-replica-url")
             if replica_target.sentinel:
-                from tokensmith.errors import ConfigurationError
                 raise ConfigurationError("--redis-replica-url names one replica: redis://HOST:PORT/DB")
             replica = Redis.from_url(replica_target.url, socket_timeout=REPLICA_SOCKET_TIMEOUT,
                                      socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
@@ -196,15 +195,17 @@ class RedisTokenState:
         if needed == 0:
             return await self._guard(self._script(self._primary, name, keys, args)), True
 
-        async def run() -> tuple[Any, Any]:
+        async def once() -> list[Any]:
             pipe = self._primary.pipeline(transaction=False)
             pipe.evalsha(_SHAS[name], len(keys), *keys, *args)
             pipe.wait(needed, timeout_ms)
-            result, got = await pipe.execute(raise_on_error=False)
-            if isinstance(result, NoScriptError):
+            return list(await pipe.execute(raise_on_error=False))
+
+        async def run() -> tuple[Any, Any]:
+            result, got = await once()
+            if isinstance(result, NoScriptError):  # a new primary after failover has an empty script cache
                 await self._primary.script_load(lua.ALL[name])
-                result, got = await self._primary.pipeline(transaction=False).evalsha(
-                    _SHAS[name], len(keys), *keys, *args).wait(needed, timeout_ms).execute(raise_on_error=False)
+                result, got = await once()
             for item in (result, got):
                 if isinstance(item, Exception):
                     raise item
@@ -307,7 +308,7 @@ class RedisTokenState:
             raise self._not_replicated("grant")
 
     @staticmethod
-    def _grant(grant_id: str, body: bytes, refresh_hex: bytes | str) -> GrantRecord:
+    def _grant(grant_id: str, body: Any, refresh_hex: Any) -> GrantRecord:
         client_id, atm_id, user_key, scope, attributes, created_at, expires_at = orjson.loads(body)
         return GrantRecord(grant_id, bytes.fromhex(_text(refresh_hex)), client_id, atm_id, user_key, scope,
                            attributes, created_at, expires_at)
@@ -363,7 +364,8 @@ class RedisTokenState:
     # ----------------------------------------------------------------- shared values
 
     async def get_shared(self, name: str) -> SharedValue | None:
-        version, value = await self._guard(self._primary.hmget(self._key("s", name), ["v", "d"]))
+        found: list[Any] = await self._guard(self._primary.hmget(self._key("s", name), ["v", "d"]))
+        version, value = found
         return SharedValue(int(version), bytes(value)) if version is not None and value is not None else None
 
     async def put_shared(self, name: str, expected_version: int, value: bytes) -> bool:
@@ -403,18 +405,18 @@ def _sentinel_primary(target: RedisTarget, retry: Retry, closers: list[Callable[
     timeout = float(options.pop("socket_timeout", PRIMARY_SOCKET_TIMEOUT))
     connect_timeout = float(options.pop("socket_connect_timeout", 2.0))
     if options:
-        from tokensmith.errors import ConfigurationError
         raise ConfigurationError(f"--redis-url: options not supported with Sentinel: {', '.join(sorted(options))}")
     sentinel_kwargs: dict[str, Any] = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0, "ssl": target.tls}
     if target.sentinel_password:
         sentinel_kwargs["password"] = target.sentinel_password
-    sentinel = Sentinel(list(target.sentinels), sentinel_kwargs=sentinel_kwargs, socket_timeout=timeout,
-                        socket_connect_timeout=connect_timeout, ssl=target.tls, username=target.username,
-                        password=target.password, db=target.db, retry=retry)
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        list(target.sentinels), sentinel_kwargs=sentinel_kwargs, socket_timeout=timeout,
+        socket_connect_timeout=connect_timeout, ssl=target.tls, username=target.username,
+        password=target.password, db=target.db, retry=retry)
 
     async def close_sentinels() -> None:
         for client in sentinel.sentinels:
             await client.aclose()
 
     closers.append(close_sentinels)
-    return sentinel.master_for(target.service)
+    return cast(Redis, sentinel.master_for(target.service))
