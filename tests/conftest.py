@@ -184,3 +184,13 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = start_postgres()
     yield server
     remove_postgres(server)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The session's PostgreSQL database, emptied for this test."""
+    import psycopg
+
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS config_documents, config_meta, admin_users")
+    return postgres_server.url
