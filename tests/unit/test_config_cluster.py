@@ -85,10 +85,10 @@ def test_a_node_with_another_master_key_refuses_to_start(tmp_path: Path, postgre
     stranger = _node_settings(tmp_path, "b", postgres_url)
     stranger.data_dir.mkdir(mode=0o700)
     stranger.master_key_file.write_bytes(b"\x01" * 32)
-    with pytest.raises(ConfigurationError, match="same master.key"):
+    with pytest.raises(ConfigurationError, match=r"same master\.key"):
         initialise(stranger)
     newcomer = _node_settings(tmp_path, "c", postgres_url)
-    with pytest.raises(ConfigurationError, match="Copy master.key from another node"):
+    with pytest.raises(ConfigurationError, match=r"Copy master\.key from another node"):
         initialise(newcomer)
     assert not newcomer.master_key_file.exists()  # no new key was made up
 

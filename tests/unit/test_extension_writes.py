@@ -74,7 +74,7 @@ async def test_sustained_introspection_writes_once_per_threshold_window(
         written = cluster_node.state.writes - writes  # type: ignore[attr-defined]
 
     # The rule: after an extension at t the token expires at t + L; the next introspection that finds
-    # less than threshold × L left is the first one after t + (1 - threshold) × L.
+    # less than threshold * L left is the first one after t + (1 - threshold) * L.
     window = (1 - THRESHOLD) * LIFETIME_MIN * MINUTE
     first_step = math.floor(window / STEP) * STEP + STEP  # exactly 18 minutes left is not "below"
     predicted = int(DURATION // first_step)

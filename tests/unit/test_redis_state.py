@@ -7,6 +7,7 @@ Runs against real redis-server processes on 127.0.0.1.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+
 import pytest
 
 from tests.services import RedisServer, free_port, start_redis, wait_replicas
