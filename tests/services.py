@@ -132,11 +132,11 @@ REDIS_COMMON = ['save ""', "appendonly no", "repl-diskless-sync yes", "repl-disk
 
 
 def start_redis(base: Path, name: str = "redis", replica_of: RedisServer | None = None,
-                extra: tuple[str, ...] = ()) -> RedisServer:
+                extra: tuple[str, ...] = (), port: int | None = None) -> RedisServer:
     lines = [*REDIS_COMMON, *extra]
     if replica_of is not None:
         lines.append(f"replicaof {HOST} {replica_of.port}")
-    return RedisServer(base / name, free_port(), lines).start()
+    return RedisServer(base / name, port or free_port(), lines).start()
 
 
 def wait_replicas(primary: RedisServer, count: int, timeout: float = START_TIMEOUT) -> None:
@@ -151,12 +151,13 @@ def wait_replicas(primary: RedisServer, count: int, timeout: float = START_TIMEO
 
 
 def start_sentinel(base: Path, primary: RedisServer, name: str = "sentinel", service: str = "tokensmith",
-                   down_after_ms: int = 1000, failover_timeout_ms: int = 5000, quorum: int = 1) -> RedisServer:
+                   down_after_ms: int = 1000, failover_timeout_ms: int = 5000, quorum: int = 1,
+                   port: int | None = None) -> RedisServer:
     lines = [f"sentinel monitor {service} {HOST} {primary.port} {quorum}",
              f"sentinel down-after-milliseconds {service} {down_after_ms}",
              f"sentinel failover-timeout {service} {failover_timeout_ms}",
              f"sentinel parallel-syncs {service} 2", "protected-mode no"]
-    return RedisServer(base / name, free_port(), lines, sentinel=True).start()
+    return RedisServer(base / name, port or free_port(), lines, sentinel=True).start()
 
 
 def sentinel_primary(sentinel: RedisServer, service: str = "tokensmith") -> int | None:
@@ -239,11 +240,11 @@ class PostgresServer:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def start_postgres(database: str = "tokensmith") -> PostgresServer:
+def start_postgres(database: str = "tokensmith", port: int | None = None) -> PostgresServer:
     """A new PostgreSQL cluster in its own temporary directory (remove it with :func:`remove_postgres`)."""
     _postgres_bin("initdb")
     directory = Path(tempfile.mkdtemp(prefix="tokensmith-pg-"))
-    server = PostgresServer(directory, free_port(), database=database, account=_postgres_account())
+    server = PostgresServer(directory, port or free_port(), database=database, account=_postgres_account())
     server.init().start()
     server.create_database(database)
     return server
