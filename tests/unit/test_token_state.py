@@ -179,3 +179,10 @@ async def test_revoking_a_grant_removes_every_token_issued_under_it(state: Token
     assert await asyncio.gather(*(state.get_token(token_digest(f"a{i}")) for i in range(20))) == [None] * 20
     assert await state.get_grant_by_refresh(token_digest("r")) is None
     assert await state.revoke_grant("g") == 0
+
+
+async def test_many_concurrent_lookups_all_answer(state: TokenState) -> None:
+    await asyncio.gather(*(state.put_token(_token(f"m{i}")) for i in range(300)))
+    found = await asyncio.wait_for(asyncio.gather(*(state.get_token(token_digest(f"m{i}")) for i in range(300)),
+                                                  *(state.get_token(token_digest(f"x{i}")) for i in range(300))), 10)
+    assert sum(r is not None for r in found) == 300

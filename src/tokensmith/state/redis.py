@@ -40,6 +40,7 @@ from tokensmith.errors import ConfigurationError, TemporarilyUnavailable
 from tokensmith.metrics import Metrics
 from tokensmith.state import redis_scripts as lua
 from tokensmith.state.base import AccessTokenRecord, GrantRecord, SharedValue
+from tokensmith.state.redis_batch import ReadBatcher
 from tokensmith.state.redis_url import RedisTarget, parse_redis_url
 from tokensmith.state.replication import DEFAULT_POLICY, SyncPolicy, required_acks
 
@@ -61,6 +62,14 @@ def _ttl_ms(expires_at: float, now: float) -> int:
 
 def _num(value: float) -> str:
     return repr(float(value))
+
+
+def _both(reply: Any) -> bool:
+    return bool(reply[0] is not None and reply[1] is not None)
+
+
+def _some(reply: Any) -> bool:
+    return reply is not None
 
 
 def _text(value: Any) -> str:
@@ -87,6 +96,8 @@ class RedisTokenState:
         self._max_wait_ms = max(1, int((float(timeout) - 1.0) * 1000))
         self._timeouts_logged: dict[str, tuple[float, int]] = {}
         self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
+        self._primary_reads = ReadBatcher(primary, self._slots)
+        self._replica_reads = ReadBatcher(replica, self._slots) if replica is not None else None
         self.writes = 0
 
     @classmethod
@@ -113,8 +124,12 @@ class RedisTokenState:
     def _key(self, kind: str, ident: str) -> str:
         return f"{self._prefix}{kind}:{ident}"
 
-    async def _guard(self, call: Awaitable[T]) -> T:
+    async def _guard(self, call: Awaitable[T], uses_connection: bool = True) -> T:
+        """Await a Redis call (holding one of MAX_CONNECTIONS slots when it takes a connection itself);
+        an unreachable store becomes 503."""
         try:
+            if not uses_connection:  # a batched read: the batch holds the slot
+                return await call
             async with self._slots:
                 return await call
         except UNAVAILABLE as exc:
@@ -129,25 +144,24 @@ class RedisTokenState:
         except NoScriptError:  # a new primary after failover has an empty script cache
             return await client.eval(lua.ALL[name], len(keys), *keys, *args)
 
-    async def _read(self, fetch: Callable[[Redis], Awaitable[T | None]], confirm_miss: bool = True) -> T | None:
+    async def _read(self, command: tuple[Any, ...], present: Callable[[Any], bool],
+                    confirm_miss: bool = True) -> Any:
         """Ask the region's replica first; ask the primary when the replica fails or (``confirm_miss``)
-        does not know the key."""
-        replica = self._replica
-        if replica is not None and time.monotonic() >= self._replica_retry_at:
+        does not know the key. Reads of one event-loop turn share a pipeline (see ReadBatcher)."""
+        if self._replica_reads is not None and time.monotonic() >= self._replica_retry_at:
             try:
-                async with self._slots:
-                    found = await fetch(replica)
+                found = await self._replica_reads.call(*command)
             except UNAVAILABLE as exc:
                 self._replica_retry_at = time.monotonic() + REPLICA_RETRY_AFTER
                 self.metrics.inc("tokensmith_replica_reads_total", "error")
                 log.warning("region replica unusable for %.0fs, reading from the primary: %s",
                             REPLICA_RETRY_AFTER, exc)
             else:
-                if found is not None or not confirm_miss:
-                    self.metrics.inc("tokensmith_replica_reads_total", "hit" if found is not None else "miss")
+                if present(found) or not confirm_miss:
+                    self.metrics.inc("tokensmith_replica_reads_total", "hit" if present(found) else "miss")
                     return found
                 self.metrics.inc("tokensmith_replica_reads_total", "miss")
-        return await self._guard(fetch(self._primary))
+        return await self._guard(self._primary_reads.call(*command), uses_connection=False)
 
     async def _replica_target(self) -> int:
         if self._explicit_replicas is not None:
@@ -260,17 +274,11 @@ class RedisTokenState:
             raise self._not_replicated("access token")
 
     async def get_token(self, token_hash: bytes) -> AccessTokenRecord | None:
-        key = self._key("t", token_hash.hex())
-
-        async def fetch(client: Redis) -> AccessTokenRecord | None:
-            body, expiry = await client.hmget(key, ["r", "e"])
-            if body is None or expiry is None:
-                return None
-            atm, client_id, scope, attributes, issued_at, grant_id = orjson.loads(body)
-            return AccessTokenRecord(token_hash, atm, client_id, scope, attributes, issued_at, float(expiry),
-                                     grant_id)
-
-        return await self._read(fetch)
+        body, expiry = await self._read(("HMGET", self._key("t", token_hash.hex()), "r", "e"), _both)
+        if body is None or expiry is None:
+            return None
+        atm, client_id, scope, attributes, issued_at, grant_id = orjson.loads(body)
+        return AccessTokenRecord(token_hash, atm, client_id, scope, attributes, issued_at, float(expiry), grant_id)
 
     async def extend_token(self, token_hash: bytes, new_expires_at: float) -> bool:
         digest = token_hash.hex()
@@ -352,14 +360,8 @@ class RedisTokenState:
         self.writes += 1
 
     async def is_jti_revoked(self, jti_key: str, now: float) -> bool:
-        key = self._key("j", jti_key)
-
-        async def fetch(client: Redis) -> float | None:
-            value = await client.get(key)
-            return float(value) if value is not None else None
-
-        until = await self._read(fetch, confirm_miss=False)
-        return until is not None and until > now
+        until = await self._read(("GET", self._key("j", jti_key)), _some, confirm_miss=False)
+        return until is not None and float(until) > now
 
     # ----------------------------------------------------------------- shared values
 
