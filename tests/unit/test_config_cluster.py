@@ -57,14 +57,17 @@ async def test_a_change_on_one_node_is_live_on_the_other_within_a_second(tmp_pat
     await a.start()
     await b.start()
     try:
+        delays = []
         for i in range(3):
-            started = time.monotonic()
             a.change(lambda m, i=i: m.put(CLIENT, f"c{i}", {"clientId": f"c{i}"}))
+            started = time.monotonic()  # from the commit
             while b.snapshot().version != a.snapshot().version:  # b's own thread swaps the snapshot in
                 assert time.monotonic() - started < 1.0, "the change did not reach the other node in 1 s"
-                await asyncio.sleep(0.005)
+                await asyncio.sleep(0.002)
+            delays.append(time.monotonic() - started)
             assert f"c{i}" in b.snapshot().clients  # built from the new version
         assert b.metrics.value("tokensmith_config_reloads_total", "cluster") >= 3
+        print(f"\nNOTIFY: change live on the other node after {', '.join(f'{d * 1000:.0f} ms' for d in delays)}")
 
         # Without a notification (written behind the nodes' backs) the version poll still finds it.
         with psycopg.connect(postgres_url, autocommit=True) as conn:
@@ -74,6 +77,7 @@ async def test_a_change_on_one_node_is_live_on_the_other_within_a_second(tmp_pat
         while b.snapshot().version != target:
             assert time.monotonic() - started < 2.5, "the version poll did not pick the change up"
             await asyncio.sleep(0.02)
+        print(f"poll: unannounced change live after {(time.monotonic() - started) * 1000:.0f} ms")
     finally:
         await a.stop()
         await b.stop()
