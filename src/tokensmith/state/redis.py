@@ -180,9 +180,9 @@ class RedisTokenState:
             self.metrics.set("tokensmith_redis_replicas_expected", self._replicas_seen)
         return self._replicas_seen
 
-    async def _acks(self, atm_id: str | None) -> tuple[int, int]:
+    def _acks(self, atm_id: str | None, replicas: int) -> tuple[int, int]:
         policy = self._sync_for(atm_id)
-        return required_acks(policy.mode, await self._replica_target()), min(policy.timeout_ms, self._max_wait_ms)
+        return required_acks(policy.mode, replicas), min(policy.timeout_ms, self._max_wait_ms)
 
     def _waited(self, operation: str, needed: int, got: int) -> bool:
         """Record one WAIT; False when it timed out."""
@@ -205,7 +205,7 @@ class RedisTokenState:
         """Run a script on the primary, then WAIT as the manager's mode asks (one round trip).
 
         Returns the script's result and whether the acknowledgements arrived in time."""
-        needed, timeout_ms = await self._acks(atm_id)
+        needed, timeout_ms = self._acks(atm_id, await self._replica_target())
         if needed == 0:
             return await self._guard(self._script(self._primary, name, keys, args)), True
 
@@ -231,7 +231,8 @@ class RedisTokenState:
     async def _write_found(self, name: str, keys: list[str], args: list[Any], operation: str,
                            atm_of: Callable[[Any], str | None]) -> tuple[Any, bool]:
         """Run a script whose manager is known only from its result; WAIT on the same connection."""
-        if await self._replica_target() == 0:
+        replicas = await self._replica_target()  # before taking a connection: it may need one itself
+        if replicas == 0:
             return await self._guard(self._script(self._primary, name, keys, args)), True
 
         async def run() -> tuple[Any, bool]:
@@ -240,7 +241,7 @@ class RedisTokenState:
                 atm = atm_of(result)
                 if atm is None:  # nothing changed: nothing to wait for
                     return result, True
-                needed, timeout_ms = await self._acks(atm)
+                needed, timeout_ms = self._acks(atm, replicas)
                 if needed == 0:
                     return result, True
                 got = await conn.wait(needed, timeout_ms)
