@@ -24,31 +24,27 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import orjson
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel
-from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from tokensmith.clock import Clock, SystemClock
-from tokensmith.errors import ConfigurationError, TemporarilyUnavailable
+from tokensmith.errors import TemporarilyUnavailable
 from tokensmith.metrics import Metrics
 from tokensmith.state import redis_scripts as lua
 from tokensmith.state.base import AccessTokenRecord, GrantRecord, SharedValue
 from tokensmith.state.redis_batch import ReadBatcher
-from tokensmith.state.redis_url import RedisTarget, parse_redis_url
+from tokensmith.state.redis_clients import PRIMARY_SOCKET_TIMEOUT, primary_client, replica_client
+from tokensmith.state.redis_url import parse_redis_url
 from tokensmith.state.replication import DEFAULT_POLICY, SyncPolicy, required_acks
 
 T = TypeVar("T")
 log = logging.getLogger("tokensmith.state")
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, OSError)
-PRIMARY_SOCKET_TIMEOUT = 10.0
-REPLICA_SOCKET_TIMEOUT = 1.0
 REPLICA_RETRY_AFTER = 5.0  # seconds a failed replica is skipped
 REPLICA_CHECK_INTERVAL = 2.0  # seconds between INFO replication checks
 MAX_CONNECTIONS = 64  # per worker and server; further calls wait for a free connection
@@ -103,21 +99,9 @@ class RedisTokenState:
     @classmethod
     def from_url(cls, url: str, replica_url: str | None = None, **kw: Any) -> RedisTokenState:
         target = parse_redis_url(url)
-        closers: list[Callable[[], Awaitable[None]]] = []
-        no_retry = Retry(NoBackoff(), 0)  # a retried write could run twice: fail fast, answer 503
-        if target.sentinel:
-            primary = _sentinel_primary(target, no_retry, closers)
-        else:
-            primary = Redis.from_url(target.url, socket_timeout=PRIMARY_SOCKET_TIMEOUT, socket_connect_timeout=2.0,
-                                     retry=no_retry)
-        replica = None
-        if replica_url:
-            replica_target = parse_redis_url(replica_url, "--redis-replica-url")
-            if replica_target.sentinel:
-                raise ConfigurationError("--redis-replica-url names one replica: redis://HOST:PORT/DB")
-            replica = Redis.from_url(replica_target.url, socket_timeout=REPLICA_SOCKET_TIMEOUT,
-                                     socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
-        return cls(primary, replica, prefix=target.prefix, replicas=target.replicas, closers=tuple(closers), **kw)
+        primary, closers = primary_client(target)
+        replica = replica_client(replica_url) if replica_url else None
+        return cls(primary, replica, prefix=target.prefix, replicas=target.replicas, closers=closers, **kw)
 
     # ----------------------------------------------------------------- plumbing
 
@@ -402,24 +386,3 @@ class RedisTokenState:
         """Remaining lifetime in ms of one stored item (-1: no expiry, -2: absent); for tests and tools."""
         return int(await self._primary.pttl(self._key(kind, ident)))
 
-
-def _sentinel_primary(target: RedisTarget, retry: Retry, closers: list[Callable[[], Awaitable[None]]]) -> Redis:
-    options = dict(target.options)
-    timeout = float(options.pop("socket_timeout", PRIMARY_SOCKET_TIMEOUT))
-    connect_timeout = float(options.pop("socket_connect_timeout", 2.0))
-    if options:
-        raise ConfigurationError(f"--redis-url: options not supported with Sentinel: {', '.join(sorted(options))}")
-    sentinel_kwargs: dict[str, Any] = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0, "ssl": target.tls}
-    if target.sentinel_password:
-        sentinel_kwargs["password"] = target.sentinel_password
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]
-        list(target.sentinels), sentinel_kwargs=sentinel_kwargs, socket_timeout=timeout,
-        socket_connect_timeout=connect_timeout, ssl=target.tls, username=target.username,
-        password=target.password, db=target.db, retry=retry)
-
-    async def close_sentinels() -> None:
-        for client in sentinel.sentinels:
-            await client.aclose()
-
-    closers.append(close_sentinels)
-    return cast(Redis, sentinel.master_for(target.service))
