@@ -26,6 +26,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--data-dir", type=Path, default=Path(_env("TOKENSMITH_DATA_DIR", "tokensmith-data")),
                        help="where configuration, token state and the master key live "
                             "(default: ./tokensmith-data, or TOKENSMITH_DATA_DIR)")
+        p.add_argument("--database-url", default=os.environ.get("TOKENSMITH_DATABASE_URL"),
+                       help="PostgreSQL database holding the configuration of a cluster, "
+                            "postgresql://USER:PASSWORD@HOST:PORT/DB (default: config.db in the data directory; "
+                            "or TOKENSMITH_DATABASE_URL)")
 
     serve = commands.add_parser("serve", help="start the runtime endpoints and the admin API")
     common(serve)
@@ -40,7 +44,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--cert", type=Path, default=None, help="TLS certificate (PEM); enables HTTPS")
     serve.add_argument("--key", type=Path, default=None, help="TLS private key (PEM)")
     serve.add_argument("--node-id", default=_env("TOKENSMITH_NODE_ID", "node-1"),
-                       help="this node's name in logs and headers")
+                       help="this node's name in logs, headers and metrics (default node-1)")
+    serve.add_argument("--region", default=_env("TOKENSMITH_REGION", "default"),
+                       help="this node's region (default 'default'); nodes of a region read tokens from "
+                            "--redis-replica-url")
+    serve.add_argument("--redis-url", default=os.environ.get("TOKENSMITH_REDIS_URL"),
+                       help="Redis holding the token state of a cluster: redis://HOST:PORT/DB, rediss://..., or "
+                            "redis+sentinel://HOST:26379,HOST:26379/MASTER (default: tokens.db in the data "
+                            "directory; or TOKENSMITH_REDIS_URL)")
+    serve.add_argument("--redis-replica-url", default=os.environ.get("TOKENSMITH_REDIS_REPLICA_URL"),
+                       help="this region's Redis replica; token lookups go there first "
+                            "(or TOKENSMITH_REDIS_REPLICA_URL)")
     serve.add_argument("--base-url", default=os.environ.get("TOKENSMITH_BASE_URL"),
                        help="public base URL of the runtime endpoints, used as issuer and in discovery "
                             "documents (default: taken from each request's Host header)")
@@ -66,11 +80,25 @@ def _announce_password(password: str | None) -> None:
               "to choose it yourself.", flush=True)
 
 
+def _announce_cluster(settings: Settings) -> None:
+    if settings.redis_url is None and settings.database_url is None:
+        return
+    from tokensmith.state.redis_url import redact
+
+    state = redact(settings.redis_url) if settings.redis_url else "tokens.db (this node only)"
+    if settings.redis_replica_url:
+        state += f", reads from {redact(settings.redis_replica_url)}"
+    config = redact(settings.database_url) if settings.database_url else "config.db (this node only)"
+    print(f"Tokensmith {settings.node_id} in region {settings.region}: token state {state}; "
+          f"configuration {config}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "init":
-            settings = Settings(data_dir=args.data_dir)
+            settings = Settings(data_dir=args.data_dir, database_url=args.database_url)
+            settings.check()
             result = initialise(settings)
             _announce_password(result.admin_password)
             print(f"Data directory ready: {settings.data_dir}")
@@ -84,12 +112,19 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers, cert_file=args.cert, key_file=args.key, node_id=args.node_id,
             log_level=args.log_level, base_url=args.base_url, forwarded_allow_ips=args.forwarded_allow_ips,
             key_rotation_period=args.key_rotation_days * 86400.0,
+            region=args.region, redis_url=args.redis_url or None, redis_replica_url=args.redis_replica_url or None,
+            database_url=args.database_url or None,
         )
         settings.check()
         from tokensmith.supervisor import Supervisor, check_ports
 
         check_ports(settings)  # before anything is created on disk
+        if settings.redis_url is not None:
+            from tokensmith.state.check import check_redis
+
+            check_redis(settings)
         _announce_password(initialise(settings).admin_password)
+        _announce_cluster(settings)
 
         return Supervisor(settings).run()
     except ConfigurationError as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -154,6 +155,7 @@ class KeyLoader:
     def __init__(self, box: SecretBox) -> None:
         self._box = box
         self._cache: dict[str, tuple[tuple[str, ...], SigningKey]] = {}
+        self._lock = threading.Lock()  # snapshots are built on the event loop and by the cluster watcher
         self.loads = 0  # key pairs decrypted and parsed so far (for tests and diagnostics)
 
     @property
@@ -161,6 +163,10 @@ class KeyLoader:
         return self._box
 
     def ring(self, model: ConfigModel) -> KeyRing:
+        with self._lock:
+            return self._ring(model)
+
+    def _ring(self, model: ConfigModel) -> KeyRing:
         fresh: dict[str, tuple[tuple[str, ...], SigningKey]] = {}
         unavailable: dict[str, str] = {}
         for doc in model.all(KEYPAIR):
