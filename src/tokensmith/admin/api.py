@@ -15,9 +15,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tokensmith import __version__
 from tokensmith.admin import models as m
+from tokensmith.admin.metrics import MetricsEndpoint
 from tokensmith.admin.routes import (
     atms,
     authserver,
+    bulk,
     clients,
     keypairs,
     mappings,
@@ -35,7 +37,7 @@ from tokensmith.plugins.registry import access_token_managers, credential_valida
 OPENAPI = BASE + "/openapi.json"
 log = logging.getLogger("tokensmith.admin")
 # Every resource's routes, in the order they appear in the OpenAPI document.
-ROUTES = (atms, clients, authserver, mappings, pcvs, keypairs, sts_instances, sts_connections, sts_settings)
+ROUTES = (atms, clients, authserver, mappings, pcvs, keypairs, bulk, sts_instances, sts_connections, sts_settings)
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -113,7 +115,8 @@ def create_admin_app(node: Node) -> Any:
         module.register(app, deps)
 
     _install_openapi(app)
-    return AdminSecurityMiddleware(app, AdminAuthenticator(node.store), {OPENAPI})  # type: ignore[arg-type]
+    secured = AdminSecurityMiddleware(app, AdminAuthenticator(node.store), {OPENAPI})  # type: ignore[arg-type]
+    return MetricsEndpoint(secured, node)
 
 
 def _install_openapi(app: FastAPI) -> None:

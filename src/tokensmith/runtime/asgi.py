@@ -16,6 +16,7 @@ import orjson
 from tokensmith.node import Node
 from tokensmith.oauth.http import JSON_HEADERS, Request, Response
 from tokensmith.oauth.introspect import introspection_endpoint
+from tokensmith.oauth.jwks import Publisher
 from tokensmith.oauth.metadata import metadata_endpoint
 from tokensmith.oauth.revoke import revocation_endpoint
 from tokensmith.oauth.token import token_endpoint
@@ -60,6 +61,8 @@ class RuntimeApp:
         async def revoke(request: Request) -> Response:
             return await revocation_endpoint(rt, request)
 
+        self.publisher = Publisher(rt)  # /pf/JWKS and everything under /ext/
+
         def sts(role: str) -> Handler:
             async def handler(request: Request) -> Response:
                 return await sts_endpoint(rt, request, role)
@@ -73,14 +76,21 @@ class RuntimeApp:
             "/.well-known/oauth-authorization-server": metadata,
             "/.well-known/openid-configuration": metadata,
             "/pf/heartbeat.ping": heartbeat,
+            "/pf/JWKS": self.publisher.pf_jwks,
             "/pf/sts.wst": sts("pf"),
             "/idp/sts.wst": sts("idp"),
             "/sp/sts.wst": sts("sp"),
         }
 
+    def _handler(self, path: str) -> Handler | None:
+        handler = self.routes.get(path)
+        if handler is None and path.startswith("/ext/"):
+            handler = self.publisher.ext
+        return handler
+
     async def dispatch(self, request: Request) -> Response:
         """Answer one request; the same entry point for the ASGI app and the HTTP/1.1 listener."""
-        handler = self.routes.get(request.path)
+        handler = self._handler(request.path)
         if handler is None:
             return _error(404, "not_found", "No such endpoint")
         try:
@@ -95,7 +105,7 @@ class RuntimeApp:
             return
         if scope["type"] != "http":
             return
-        if scope["path"] not in self.routes:
+        if self._handler(scope["path"]) is None:
             await self._send(send, _error(404, "not_found", "No such endpoint"))
             return
         body = b""

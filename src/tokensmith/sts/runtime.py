@@ -12,7 +12,6 @@ from cryptography import x509
 from joserfc.jwk import KeySet
 
 from tokensmith.config.model import (
-    ATM,
     IDP_CONNECTION,
     PCV,
     SETTINGS,
@@ -119,14 +118,6 @@ def _anchors(model: ConfigModel) -> tuple[x509.Certificate, ...]:
     return tuple(certificate_from_text(c["fileData"]) for c in model.all(TRUSTED_CA))
 
 
-def _atm_keys(model: ConfigModel, atm_id: str, keys: KeyRing) -> KeySet:
-    atm = model.get(ATM, atm_id) or {}
-    rows = NormalizedConfig(atm.get("configuration") or {"fields": [], "tables": []}).table_rows("Certificates")
-    jwks = [keys.signing_key(row["Certificate"]).public_jwk(kid=row.get("Key ID") or None, include_certificate=False)
-            for row in rows if row.get("Certificate") in keys]
-    return KeySet.import_key_set({"keys": jwks})
-
-
 def _processor(model: ConfigModel, doc: dict[str, Any], keys: KeyRing, identifiers: tuple[str, ...],
                anchors: tuple[x509.Certificate, ...]) -> RuntimeProcessor:
     descriptor_id = doc["pluginDescriptorRef"]["id"]
@@ -150,14 +141,13 @@ def _processor(model: ConfigModel, doc: dict[str, Any], keys: KeyRing, identifie
         static: KeySet | None = None
         if v.get(d.F_JWKS, "").strip():
             static = KeySet.import_key_set(json.loads(v[d.F_JWKS]))
-        elif v.get(d.F_ATM, "").strip():
-            static = _atm_keys(model, v[d.F_ATM].strip(), keys)
         return JwtProcessor(
             doc["id"], issuer=v.get(d.F_ISSUER, ""), audience=v.get(d.F_AUDIENCE, "").strip(),
             require_audience=v.get(d.F_REQUIRE_AUD) == "true", tolerance=float(v.get(d.F_TOLERANCE) or 0),
             algorithms=tuple(a.strip() for a in v.get(d.F_ALGORITHMS, "").split(",") if a.strip()),
             subject_claim=v.get(d.F_SUBJECT_CLAIM) or "sub", static_keys=static,
-            jwks_url=v.get(d.F_JWKS_URL, "").strip(), cache_seconds=float(v.get(d.F_CACHE) or 720) * 60)
+            jwks_url=v.get(d.F_JWKS_URL, "").strip(), cache_seconds=float(v.get(d.F_CACHE) or 720) * 60,
+            atm_id=v.get(d.F_ATM, "").strip())
     raise ValueError(f"unknown token processor type {descriptor_id}")
 
 
