@@ -59,6 +59,14 @@ def _until(condition: Any, timeout: float, what: str, interval: float = 0.02) ->
         time.sleep(interval)
 
 
+def die_with_parent() -> None:
+    """``preexec_fn`` for test servers: the child gets SIGTERM when the test process dies (Linux
+    ``PR_SET_PDEATHSIG``), so an interrupted test run leaves no server behind."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+
+
 def _stop(process: subprocess.Popen[bytes] | None, kill: bool = False, timeout: float = 10.0) -> None:
     if process is None or process.poll() is not None:
         return
@@ -99,7 +107,8 @@ class RedisServer:
         argv = [binary("redis-sentinel")] if self.sentinel else [binary("redis-server")]
         with open(self.directory / "server.log", "ab") as log:
             self.process = subprocess.Popen([*argv, str(conf)], stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+                                            stdin=subprocess.DEVNULL, start_new_session=True,
+                                            preexec_fn=die_with_parent)
 
         def answers() -> bool:
             if self.process is not None and self.process.poll() is not None:

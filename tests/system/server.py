@@ -24,6 +24,8 @@ from typing import Any
 
 import httpx
 
+from tests.services import die_with_parent
+
 HOST = "127.0.0.1"
 ADMIN_USER = "administrator"
 XSRF = {"X-XSRF-Header": "PingFederate"}
@@ -267,7 +269,8 @@ def launch(log_dir: Path, data_dir: Path, *, workers: int = 1, port: int | None 
         argv += ["--key", str(key)]
     with open(log_dir / "stdout", "wb") as out, open(log_dir / "stderr", "wb") as err:
         process = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                   env=child_env(env_password), start_new_session=True)
+                                   env=child_env(env_password), start_new_session=True,
+                                   preexec_fn=die_with_parent)
     return Server(data_dir, port, admin_port, process, log_dir, workers, node_id, cert, env_password)
 
 
