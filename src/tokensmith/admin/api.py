@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tokensmith import __version__
 from tokensmith.admin import models as m
+from tokensmith.admin.console import with_console
 from tokensmith.admin.routes import atms, authserver, clients, keypairs, mappings, pcvs
 from tokensmith.admin.routing import BASE, Deps
 from tokensmith.admin.security import AdminAuthenticator, AdminSecurityMiddleware
@@ -103,7 +104,8 @@ def create_admin_app(node: Node) -> Any:
         module.register(app, deps)
 
     _install_openapi(app)
-    return AdminSecurityMiddleware(app, AdminAuthenticator(node.store), {OPENAPI})  # type: ignore[arg-type]
+    api = AdminSecurityMiddleware(app, AdminAuthenticator(node.store), {OPENAPI})  # type: ignore[arg-type]
+    return with_console(api, deps)  # /console/: the browser console, with its own sign-in
 
 
 def _install_openapi(app: FastAPI) -> None:
