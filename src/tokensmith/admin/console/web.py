@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route, Router
@@ -223,6 +224,8 @@ class Console:
                 return Response("The request is too large.", status_code=413, media_type="text/plain")
             except HTTPException as exc:  # a malformed form body
                 return await self.refuse(page, 400, f"The form could not be read: {exc.detail}")
+            except MultiPartException as exc:
+                return await self.refuse(page, 400, f"The form could not be read: {exc.message}")
             if session is not None and not session.csrf_ok(page.form.get(CSRF_FIELD)):
                 return await self.refuse(page, 403, "The form has expired or did not come from this console. "
                                                     "Reload the page and try again.")
