@@ -10,6 +10,7 @@ Hierarchy::
     │   ├── Forbidden         403
     │   ├── NotFound          404
     │   └── ValidationFailed  422, one or more FieldErrors naming a fieldPath
+    ├── StsFault              WS-Trust SOAP fault (SOAP 1.1 or 1.2, wst: fault code)
     └── ConfigurationError    bad process settings (CLI), printed and exit 2
 
 Each error renders itself for its protocol, so the HTTP glue never builds error bodies.
@@ -62,6 +63,24 @@ def invalid_request(description: str) -> OAuthError:
 def invalid_client(description: str, basic: bool = False) -> OAuthError:
     headers = {"www-authenticate": 'Basic realm="tokensmith"'} if basic else {}
     return OAuthError("invalid_client", description, 401, headers)
+
+
+# --------------------------------------------------------------------------- WS-Trust
+
+
+class StsFault(TokensmithError):
+    """A WS-Trust fault (WS-Trust 1.3 §11 codes such as ``InvalidRequest``, ``FailedAuthentication``,
+    ``InvalidSecurityToken``, ``RequestFailed``), rendered as a SOAP 1.1 or 1.2 fault in the request's
+    SOAP and WS-Trust versions by :func:`tokensmith.sts.soap.fault_response`."""
+
+    def __init__(self, code: str, reason: str, status_code: int = 500, sender: bool = True,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+        self.status_code = status_code
+        self.sender = sender
+        self.headers = headers or {}
 
 
 # --------------------------------------------------------------------------- admin API

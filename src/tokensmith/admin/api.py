@@ -16,7 +16,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tokensmith import __version__
 from tokensmith.admin import models as m
 from tokensmith.admin.console import with_console
-from tokensmith.admin.routes import atms, authserver, clients, keypairs, mappings, pcvs
+from tokensmith.admin.routes import (
+    atms,
+    authserver,
+    clients,
+    keypairs,
+    mappings,
+    pcvs,
+    sts_connections,
+    sts_instances,
+    sts_settings,
+)
 from tokensmith.admin.routing import BASE, Deps
 from tokensmith.admin.security import AdminAuthenticator, AdminSecurityMiddleware
 from tokensmith.errors import AdminApiError, BadRequest, FieldError, ValidationFailed
@@ -26,7 +36,7 @@ from tokensmith.plugins.registry import access_token_managers, credential_valida
 OPENAPI = BASE + "/openapi.json"
 log = logging.getLogger("tokensmith.admin")
 # Every resource's routes, in the order they appear in the OpenAPI document.
-ROUTES = (atms, clients, authserver, mappings, pcvs, keypairs)
+ROUTES = (atms, clients, authserver, mappings, pcvs, keypairs, sts_instances, sts_connections, sts_settings)
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:

@@ -4,7 +4,10 @@ Documents are plain JSON objects keyed by kind and id, kept in creation order. K
 
 * ``atm`` access token managers, ``client`` OAuth clients, ``mapping`` access token mappings,
   ``pcv`` password credential validators, ``keypair`` signing key pairs;
-* ``settings`` singletons: ``atm`` (default manager), ``authServer`` (scopes and grants).
+* ``settings`` singletons: ``atm`` (default manager), ``authServer`` (scopes and grants);
+* WS-Trust STS: ``tokenGenerator``, ``tokenProcessor``, ``t2tMapping`` (processor-to-generator
+  mappings), ``idpConnection``, ``trustedCa`` (trusted CA certificates), and the settings singletons
+  ``generalSettings``, ``wsTrustSts`` and ``serverSettings``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,11 @@ MAPPING = "mapping"
 PCV = "pcv"
 KEYPAIR = "keypair"
 SETTINGS = "settings"
+TOKEN_GENERATOR = "tokenGenerator"
+TOKEN_PROCESSOR = "tokenProcessor"
+T2T_MAPPING = "t2tMapping"
+IDP_CONNECTION = "idpConnection"
+TRUSTED_CA = "trustedCa"
 
 
 class ConfigModel:

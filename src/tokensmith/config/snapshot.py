@@ -18,6 +18,7 @@ from tokensmith.oauth.mapping import CompiledMapping
 from tokensmith.pcv.simple import PLUGIN_ID as SIMPLE_PCV_ID
 from tokensmith.pcv.simple import SimpleValidator
 from tokensmith.plugins.configuration import NormalizedConfig
+from tokensmith.sts import runtime as sts_runtime
 
 UNIT_SECONDS = {"MINUTES": 60, "HOURS": 3600, "DAYS": 86400}
 
@@ -78,6 +79,7 @@ class Snapshot:
     persistent_grant_lifetime: float | None = None  # seconds; None = indefinite
     resource_index: tuple[tuple[str, str], ...] = ()  # (resource URI prefix, atm id), longest first
     keys: KeyRing = field(default_factory=KeyRing)  # loaded signing key pairs
+    sts: sts_runtime.StsRuntime = field(default_factory=sts_runtime.StsRuntime)  # WS-Trust STS
 
     def atm_for_resource(self, resource: str) -> str | None:
         for prefix, atm_id in self.resource_index:
@@ -165,4 +167,5 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
         persistent_grant_lifetime=None if lifetime is None or lifetime < 0 else float(lifetime) * unit,
         resource_index=tuple(index),
         keys=ring,
+        sts=sts_runtime.build(model, ring),
     )

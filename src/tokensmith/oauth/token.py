@@ -10,6 +10,7 @@ from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError, invalid_client, invalid_request
 from tokensmith.oauth import scopes as scope_rules
 from tokensmith.oauth.clientauth import authenticate
+from tokensmith.oauth.exchange import GRANT_TOKEN_EXCHANGE, token_exchange
 from tokensmith.oauth.http import Request, Response, error_response, json_response, parse_form
 from tokensmith.oauth.mapping import CompiledMapping, Sources
 from tokensmith.oauth.runtime import Runtime
@@ -23,6 +24,7 @@ ALLOWED = {
     GRANT_CLIENT_CREDENTIALS: "CLIENT_CREDENTIALS",
     GRANT_PASSWORD: "RESOURCE_OWNER_CREDENTIALS",
     GRANT_REFRESH: "REFRESH_TOKEN",
+    GRANT_TOKEN_EXCHANGE: "TOKEN_EXCHANGE",
 }
 
 
@@ -58,6 +60,8 @@ async def _token(rt: Runtime, request: Request) -> Response:
         return await _client_credentials(rt, snapshot, client, form, context, now)
     if grant_type == GRANT_PASSWORD:
         return await _password(rt, snapshot, client, form, context, now)
+    if grant_type == GRANT_TOKEN_EXCHANGE:  # RFC 8693, issued through the STS generators
+        return await token_exchange(rt, snapshot, client, form, context, now)
     return await _refresh(rt, snapshot, client, form, now)
 
 

@@ -41,4 +41,6 @@ def credential_validators() -> PluginRegistry:
 
 def key_pair_users() -> KeyPairUsage:
     """Every consumer of signing key pairs, asked before a key pair is deleted."""
-    return KeyPairUsage([])
+    from tokensmith.sts.keypairs import key_pair_users as sts_key_pair_users
+
+    return KeyPairUsage([sts_key_pair_users])

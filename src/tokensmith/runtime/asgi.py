@@ -19,6 +19,7 @@ from tokensmith.oauth.introspect import introspection_endpoint
 from tokensmith.oauth.metadata import metadata_endpoint
 from tokensmith.oauth.revoke import revocation_endpoint
 from tokensmith.oauth.token import token_endpoint
+from tokensmith.sts.endpoint import sts_endpoint
 
 MAX_BODY = 64 * 1024
 log = logging.getLogger("tokensmith.runtime")
@@ -59,6 +60,12 @@ class RuntimeApp:
         async def revoke(request: Request) -> Response:
             return await revocation_endpoint(rt, request)
 
+        def sts(role: str) -> Handler:
+            async def handler(request: Request) -> Response:
+                return await sts_endpoint(rt, request, role)
+
+            return handler
+
         self.routes: dict[str, Handler] = {
             "/as/token.oauth2": token,
             "/as/introspect.oauth2": introspect,
@@ -66,6 +73,9 @@ class RuntimeApp:
             "/.well-known/oauth-authorization-server": metadata,
             "/.well-known/openid-configuration": metadata,
             "/pf/heartbeat.ping": heartbeat,
+            "/pf/sts.wst": sts("pf"),
+            "/idp/sts.wst": sts("idp"),
+            "/sp/sts.wst": sts("sp"),
         }
 
     async def dispatch(self, request: Request) -> Response:

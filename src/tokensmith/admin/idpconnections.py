@@ -1,0 +1,186 @@
+"""``/sp/idpConnections``: IdP connections for the SP-side STS (``/sp/sts.wst``).
+
+Only WS-Trust is supported: the connection names the partner (``entityId`` = the Issuer of the
+SAML tokens it sends), the certificates that verify them, the attributes they carry
+(``wsTrust.attributeContract``; ``TOKEN_SUBJECT`` is the core attribute), and the token generator
+mappings that issue local tokens. Other protocol sections are refused.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from tokensmith.admin.context import AdminContext, check_name
+from tokensmith.config.model import IDP_CONNECTION, TOKEN_GENERATOR, ConfigModel
+from tokensmith.errors import ErrorCollector, NotFound
+from tokensmith.keys import material as km
+from tokensmith.sts import usage
+from tokensmith.sts.certs import certificate_from_text, der_b64
+
+PATH = usage.IDP_CONNECTIONS_PATH
+CONNECTION_ID = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
+UNSUPPORTED = ("idpBrowserSso", "attributeQuery", "idpOAuthGrantAttributeMapping", "inboundProvisioning",
+               "oidcClientCredentials")
+
+
+def get(model: ConfigModel, connection_id: str) -> dict[str, Any]:
+    doc = model.get(IDP_CONNECTION, connection_id)
+    if doc is None:
+        raise NotFound(f"IdP connection '{connection_id}' does not exist.")
+    return doc
+
+
+def render(ctx: AdminContext, model: ConfigModel, doc: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in doc.items() if not k.startswith("_")}
+    creds = dict(doc.get("credentials") or {})
+    certs = []
+    for cert in creds.get("certs") or []:
+        parsed = certificate_from_text(cert["x509File"]["fileData"])
+        certs.append({**cert, "certView": km.view(cert["x509File"].get("id", ""), parsed, ctx.clock.now())})
+    creds["certs"] = certs
+    out["credentials"] = creds
+    ws = dict(doc["wsTrust"])
+    ws["tokenGeneratorMappings"] = [
+        {**m, "spTokenGeneratorRef": ctx.link(usage.GENERATORS_PATH, m["spTokenGeneratorRef"]["id"])}
+        for m in ws.get("tokenGeneratorMappings") or []]
+    out["wsTrust"] = ws
+    problems = usage.connection_problems(model, doc)
+    if problems:
+        out["validationErrors"] = [e.to_json() for e in problems]
+    return out
+
+
+def listing(ctx: AdminContext, model: ConfigModel, entity_id: str | None = None) -> dict[str, Any]:
+    docs = [d for d in model.all(IDP_CONNECTION) if entity_id is None or d["entityId"] == entity_id]
+    return {"items": [render(ctx, model, d) for d in docs]}
+
+
+def _certs(raw: Any, errors: ErrorCollector) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i, cert in enumerate(raw or []):
+        data = ((cert or {}).get("x509File") or {}).get("fileData", "")
+        try:
+            parsed = certificate_from_text(data)
+        except ValueError as exc:
+            errors.add(f"credentials.certs[{i}].x509File.fileData", f"Not an X.509 certificate: {exc}")
+            continue
+        file_id = (cert.get("x509File") or {}).get("id") or secrets.token_hex(12)
+        out.append({
+            "x509File": {"id": file_id, "fileData": der_b64(parsed)},
+            "activeVerificationCert": bool(cert.get("activeVerificationCert", False)),
+            "primaryVerificationCert": bool(cert.get("primaryVerificationCert", False)),
+            "secondaryVerificationCert": bool(cert.get("secondaryVerificationCert", False)),
+            "encryptionCert": bool(cert.get("encryptionCert", False)),
+        })
+    return out
+
+
+def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: ErrorCollector,
+           existing: dict[str, Any] | None) -> dict[str, Any]:
+    check_name(body.get("name"), errors)
+    if not (body.get("entityId") or "").strip():
+        errors.add("entityId", "entityId (the partner's issuer) is required", "required_field_missing")
+    if body.get("type") not in (None, "IDP"):
+        errors.add("type", "An IdP connection has type IDP")
+    for key in UNSUPPORTED:
+        if body.get(key):
+            errors.add(key, f"{key} is not supported; only WS-Trust connections are")
+    ws_in = body.get("wsTrust")
+    if not isinstance(ws_in, dict):
+        errors.add("wsTrust", "wsTrust is required: only WS-Trust connections are supported",
+                   "required_field_missing")
+        ws_in = {}
+    if not model.all(TOKEN_GENERATOR):
+        errors.add("wsTrust.tokenGeneratorMappings", "Create a token generator before a WS-Trust connection")
+    creds_in = body.get("credentials") or {}
+    certs = _certs(creds_in.get("certs"), errors)
+    if not any(c["activeVerificationCert"] or c["primaryVerificationCert"] for c in certs) \
+            and not creds_in.get("verificationSubjectDN"):
+        errors.add("credentials.certs", "Give a verification certificate (activeVerificationCert) or a "
+                   "verificationSubjectDN for the partner's signed tokens", "required_field_missing")
+    contract_in = ws_in.get("attributeContract") or {}
+    extended = []
+    seen = {usage.TOKEN_SUBJECT}
+    for i, attr in enumerate(contract_in.get("extendedAttributes") or []):
+        name = (attr.get("name") or "").strip()
+        if not name or name in seen:
+            errors.add(f"wsTrust.attributeContract.extendedAttributes[{i}].name",
+                       "Attribute names must be present and unique")
+        seen.add(name)
+        extended.append({"name": name, "masked": bool(attr.get("masked", False))})
+    mappings = []
+    for m in ws_in.get("tokenGeneratorMappings") or []:
+        mappings.append({
+            "spTokenGeneratorRef": {"id": (m.get("spTokenGeneratorRef") or {}).get("id", "")},
+            "defaultMapping": bool(m.get("defaultMapping", False)),
+            "restrictedVirtualEntityIds": m.get("restrictedVirtualEntityIds") or [],
+            "attributeSources": m.get("attributeSources") or [],
+            "attributeContractFulfillment": {
+                name: {"source": {k: v for k, v in spec["source"].items() if v is not None},
+                       "value": spec.get("value", "")}
+                for name, spec in (m.get("attributeContractFulfillment") or {}).items()},
+            "issuanceCriteria": {
+                "conditionalCriteria": (m.get("issuanceCriteria") or {}).get("conditionalCriteria") or [],
+                "expressionCriteria": (m.get("issuanceCriteria") or {}).get("expressionCriteria") or []},
+        })
+    generate = bool(ws_in.get("generateLocalToken", False))
+    if generate and not mappings:
+        errors.add("wsTrust.tokenGeneratorMappings", "Issuing local tokens needs at least one token generator "
+                   "mapping", "required_field_missing")
+    if sum(1 for m in mappings if m["defaultMapping"]) > 1:
+        errors.add("wsTrust.tokenGeneratorMappings", "Only one token generator mapping can be the default")
+    for i, m in enumerate(mappings):
+        if m["attributeSources"]:
+            errors.add(f"wsTrust.tokenGeneratorMappings[{i}].attributeSources",
+                       "Attribute sources (data stores) are not supported")
+    now = ctx.timestamp()
+    doc: dict[str, Any] = {
+        "type": "IDP", "id": body["id"], "entityId": body.get("entityId", ""), "name": body.get("name", ""),
+        "active": bool(body.get("active", False)),
+        "creationDate": existing["creationDate"] if existing else now, "modificationDate": now,
+        "credentials": {"certs": certs, **{k: creds_in[k] for k in ("verificationSubjectDN",
+                                                                    "verificationIssuerDN") if creds_in.get(k)}},
+        "wsTrust": {"attributeContract": {"coreAttributes": [{"name": usage.TOKEN_SUBJECT, "masked": False}],
+                                          "extendedAttributes": extended},
+                    "generateLocalToken": generate, "tokenGeneratorMappings": mappings},
+    }
+    for key in ("baseUrl", "loggingMode", "licenseConnectionGroup"):
+        if body.get(key):
+            doc[key] = body[key]
+    if not errors:
+        errors.errors.extend(usage.connection_problems(model, doc))
+    for other in model.all(IDP_CONNECTION):
+        if other["id"] != doc["id"] and other["entityId"] == doc["entityId"]:
+            errors.add("entityId", f"IdP connection '{other['id']}' already has entityId '{doc['entityId']}'")
+    return doc
+
+
+def create(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
+    errors = ErrorCollector()
+    connection_id = body.get("id") or secrets.token_hex(8)
+    if not CONNECTION_ID.match(connection_id):
+        errors.add("id", "The id may use only letters, digits, '.', '_' and '-'")
+    elif model.get(IDP_CONNECTION, connection_id) is not None:
+        errors.add("id", f"An IdP connection with id '{connection_id}' already exists", "duplicate_id")
+    doc = _build(ctx, model, {**body, "id": connection_id}, errors, None)
+    errors.raise_if_any()
+    model.put(IDP_CONNECTION, connection_id, doc)
+    return doc
+
+
+def update(ctx: AdminContext, model: ConfigModel, connection_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    existing = get(model, connection_id)
+    errors = ErrorCollector()
+    if body.get("id") not in (None, connection_id):
+        errors.add("id", "The id in the body must match the id in the path")
+    doc = _build(ctx, model, {**body, "id": connection_id}, errors, existing)
+    errors.raise_if_any()
+    model.put(IDP_CONNECTION, connection_id, doc)
+    return doc
+
+
+def delete(model: ConfigModel, connection_id: str) -> None:
+    get(model, connection_id)
+    model.delete(IDP_CONNECTION, connection_id)

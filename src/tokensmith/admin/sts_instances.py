@@ -1,0 +1,207 @@
+"""``/sp/tokenGenerators`` and ``/idp/tokenProcessors``: plugin instances with parents, attribute
+contracts, check usage, guarded delete, and re-validation of what references them on each save.
+
+Both collections share this service; :class:`InstanceKind` says what differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tokensmith.admin.context import AdminContext, check_instance_id, check_name, ref_id
+from tokensmith.config.model import TOKEN_GENERATOR, TOKEN_PROCESSOR, ConfigModel
+from tokensmith.errors import ErrorCollector, NotFound, ValidationFailed
+from tokensmith.plugins.configuration import NormalizedConfig, normalize
+from tokensmith.plugins.descriptors import PluginDescriptor
+from tokensmith.sts import instances, usage
+from tokensmith.sts.generators.base import generator_types
+from tokensmith.sts.processors.checks import check_processor
+from tokensmith.sts.processors.descriptors import ALL as PROCESSOR_DESCRIPTORS
+
+# (model, descriptor id, normalised configuration) -> [(fieldPath, message)]
+Check = Callable[[ConfigModel, str, NormalizedConfig], list[tuple[str, str]]]
+
+
+def _generator_check(model: ConfigModel, descriptor_id: str, config: NormalizedConfig) -> list[tuple[str, str]]:
+    found = generator_types().get(descriptor_id)
+    if found is None:
+        return []
+    return [(f"configuration.fields[{name}]", message) for name, message in found.check(model, config.values())]
+
+
+@dataclass(frozen=True)
+class InstanceKind:
+    kind: str
+    path: str
+    label: str
+    descriptors: Callable[[], dict[str, PluginDescriptor]]
+    check: Check
+    users: Callable[[ConfigModel, str], list[usage.Usage]]
+    processor: bool
+
+    @property
+    def descriptor_path(self) -> str:
+        return self.path + "/descriptors"
+
+
+GENERATORS = InstanceKind(
+    TOKEN_GENERATOR, "/sp/tokenGenerators", "token generator",
+    lambda: {k: t.descriptor for k, t in generator_types().items()}, _generator_check,
+    usage.users_of_generator, processor=False)
+PROCESSORS = InstanceKind(
+    TOKEN_PROCESSOR, "/idp/tokenProcessors", "token processor",
+    lambda: {d.id: d for d in PROCESSOR_DESCRIPTORS}, check_processor, usage.users_of_processor, processor=True)
+
+
+def get(kind: InstanceKind, model: ConfigModel, instance_id: str) -> dict[str, Any]:
+    doc = model.get(kind.kind, instance_id)
+    if doc is None:
+        raise NotFound(f"The {kind.label} '{instance_id}' does not exist.")
+    return doc
+
+
+def render(ctx: AdminContext, kind: InstanceKind, model: ConfigModel, doc: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in doc.items() if not k.startswith("_")}
+    out["pluginDescriptorRef"] = ctx.link(kind.descriptor_path, doc["pluginDescriptorRef"]["id"])
+    pid = instances.parent_id(doc)
+    if pid is not None:
+        out["parentRef"] = ctx.link(kind.path, pid)
+        out["configuration"] = instances.effective_configuration(model, kind.kind, doc)
+        out["attributeContract"] = instances.effective_contract(model, kind.kind, doc)
+    return out
+
+
+def _contract(kind: InstanceKind, descriptor: PluginDescriptor | None, body: dict[str, Any], has_parent: bool,
+              errors: ErrorCollector) -> dict[str, Any]:
+    raw = body.get("attributeContract") or {}
+    core_names = list(descriptor.core_attributes) if descriptor else []
+    extended: list[dict[str, Any]] = []
+    seen = set(core_names)
+    for i, attr in enumerate(raw.get("extendedAttributes") or []):
+        name = (attr.get("name") or "").strip()
+        path = f"attributeContract.extendedAttributes[{i}].name"
+        if not name:
+            errors.add(path, "Attribute name is required", "required_field_missing")
+        elif name in seen:
+            errors.add(path, f"Attribute '{name}' appears more than once in the contract")
+        seen.add(name)
+        extended.append({"name": name, "masked": bool(attr.get("masked", False))} if kind.processor
+                        else {"name": name})
+    if extended and descriptor is not None and not descriptor.supports_extended_contract:
+        errors.add("attributeContract.extendedAttributes", f"This {kind.label} type has a fixed attribute contract")
+    contract: dict[str, Any] = {
+        "coreAttributes": [{"name": n, "masked": False} if kind.processor else {"name": n} for n in core_names],
+        "extendedAttributes": extended,
+    }
+    if kind.processor:
+        contract["maskOgnlValues"] = bool(raw.get("maskOgnlValues", False))
+    if has_parent and raw.get("inherited"):
+        contract["inherited"] = True
+    return contract
+
+
+def _build(ctx: AdminContext, kind: InstanceKind, model: ConfigModel, body: dict[str, Any],
+           errors: ErrorCollector, existing: dict[str, Any] | None) -> dict[str, Any]:
+    check_name(body.get("name"), errors)
+    descriptor_id = ref_id(body, "pluginDescriptorRef")
+    descriptor = kind.descriptors().get(descriptor_id or "")
+    if descriptor_id is None:
+        errors.add("pluginDescriptorRef.id", "pluginDescriptorRef is required", "required_field_missing")
+    elif descriptor is None:
+        errors.add("pluginDescriptorRef.id", f"'{descriptor_id}' is not a known {kind.label} type")
+    elif existing is not None and existing["pluginDescriptorRef"]["id"] != descriptor_id:
+        errors.add("pluginDescriptorRef.id", "The plugin type of an existing instance cannot change")
+
+    my_id = body.get("id")
+    parent_id = ref_id(body, "parentRef")
+    parent = model.get(kind.kind, parent_id) if parent_id else None
+    if parent_id is not None:
+        if parent is None:
+            errors.add("parentRef.id", f"The {kind.label} '{parent_id}' does not exist")
+        elif descriptor_id and parent["pluginDescriptorRef"]["id"] != descriptor_id:
+            errors.add("parentRef.id", f"The parent '{parent_id}' is of another plugin type")
+        elif parent_id == my_id or my_id in instances.ancestors(model, kind.kind, parent):
+            errors.add("parentRef.id", "An instance cannot be its own ancestor")
+
+    config: dict[str, Any] = {"tables": [], "fields": []}
+    if descriptor is not None:
+        if parent is not None and not errors:
+            merged, own_fields, own_tables = instances.merge_for_child(
+                instances.effective_configuration(model, kind.kind, parent), body.get("configuration"))
+            normalized = normalize(descriptor, merged, errors, ctx.field_secrets)
+            config = instances.mark_inherited(normalized.doc, own_fields, own_tables)
+        else:
+            normalized = normalize(descriptor, body.get("configuration"), errors, ctx.field_secrets)
+            config = normalized.doc
+        if not errors:
+            for path, message in kind.check(model, descriptor.id, normalized):
+                errors.add(path, message)
+    contract = _contract(kind, descriptor, body, parent is not None, errors)
+    errors.raise_if_any()
+    assert descriptor_id is not None
+    doc: dict[str, Any] = {"id": my_id, "name": body["name"], "pluginDescriptorRef": {"id": descriptor_id}}
+    if parent_id is not None:
+        doc["parentRef"] = {"id": parent_id}
+    doc.update({"configuration": config, "attributeContract": contract, "lastModified": ctx.timestamp()})
+    return doc
+
+
+def revalidate(kind: InstanceKind, model: ConfigModel, instance_id: str) -> list[usage.Broken]:
+    """Every mapping and connection that references the instance (or a child inheriting from it)
+    and no longer fits it."""
+    if kind.processor:
+        return usage.broken_references(model, processor_id=instance_id)
+    found: list[usage.Broken] = []
+    for gid in usage.affected_generators(model, instance_id):
+        found += usage.broken_references(model, generator_id=gid)
+    return found
+
+
+def create(ctx: AdminContext, kind: InstanceKind, model: ConfigModel,
+           body: dict[str, Any]) -> tuple[dict[str, Any], list[usage.Broken]]:
+    errors = ErrorCollector()
+    check_instance_id(body.get("id"), errors)
+    if isinstance(body.get("id"), str) and model.get(kind.kind, body["id"]) is not None:
+        errors.add("id", f"A {kind.label} with id '{body['id']}' already exists", "duplicate_id")
+    doc = _build(ctx, kind, model, body, errors, None)
+    model.put(kind.kind, doc["id"], doc)
+    return doc, revalidate(kind, model, doc["id"])
+
+
+def update(ctx: AdminContext, kind: InstanceKind, model: ConfigModel, instance_id: str,
+           body: dict[str, Any]) -> tuple[dict[str, Any], list[usage.Broken]]:
+    existing = get(kind, model, instance_id)
+    errors = ErrorCollector()
+    if body.get("id") not in (None, instance_id):
+        errors.add("id", "The id in the body must match the id in the path")
+    doc = _build(ctx, kind, model, {**body, "id": instance_id}, errors, existing)
+    model.put(kind.kind, instance_id, doc)
+    return doc, revalidate(kind, model, instance_id)
+
+
+def delete(kind: InstanceKind, model: ConfigModel, instance_id: str) -> None:
+    get(kind, model, instance_id)
+    users = kind.users(model, instance_id)
+    if users:
+        raise ValidationFailed(usage.in_use_errors(users),
+                               f"The {kind.label} '{instance_id}' is in use and cannot be deleted.")
+    model.delete(kind.kind, instance_id)
+
+
+def listing(ctx: AdminContext, kind: InstanceKind, model: ConfigModel) -> dict[str, Any]:
+    out: dict[str, Any] = {"items": [render(ctx, kind, model, d) for d in model.all(kind.kind)]}
+    if usage.automatic_validation(model):
+        broken = usage.broken_references(model)
+        if broken:
+            out["brokenReferences"] = [b.to_json(ctx.base_url) for b in broken]
+    return out
+
+
+def saved(ctx: AdminContext, kind: InstanceKind, model: ConfigModel, doc: dict[str, Any],
+          broken: list[usage.Broken]) -> dict[str, Any]:
+    out = render(ctx, kind, model, doc)
+    if broken and usage.automatic_validation(model):
+        out["brokenReferences"] = [b.to_json(ctx.base_url) for b in broken]
+    return out

@@ -1,0 +1,97 @@
+"""``/tokenProcessorToTokenGeneratorMappings``: which generator a processor's tokens are
+translated into, and how each generator attribute is filled. Ids are ``<processor>|<generator>``.
+
+A mapping is always checked against the current processor and generator when it is saved, opened
+or listed; a broken one comes back with ``validationErrors`` naming what no longer fits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tokensmith.admin.context import AdminContext
+from tokensmith.config.model import T2T_MAPPING, TOKEN_GENERATOR, ConfigModel
+from tokensmith.errors import ErrorCollector, NotFound, ValidationFailed
+from tokensmith.sts import usage
+
+PATH = usage.T2T_PATH
+
+
+def get(model: ConfigModel, mapping_id: str) -> dict[str, Any]:
+    doc = model.get(T2T_MAPPING, mapping_id)
+    if doc is None:
+        raise NotFound(f"Token processor to token generator mapping '{mapping_id}' does not exist.")
+    return doc
+
+
+def render(ctx: AdminContext, model: ConfigModel, doc: dict[str, Any]) -> dict[str, Any]:
+    out = dict(doc)
+    problems = usage.mapping_problems(model, doc)
+    if problems:
+        out["validationErrors"] = [e.to_json() for e in problems]
+    return out
+
+
+def listing(ctx: AdminContext, model: ConfigModel) -> dict[str, Any]:
+    return {"items": [render(ctx, model, d) for d in model.all(T2T_MAPPING)]}
+
+
+def _build(model: ConfigModel, body: dict[str, Any], errors: ErrorCollector) -> dict[str, Any]:
+    source, target = body.get("sourceId") or "", body.get("targetId") or ""
+    if not target:
+        errors.add("targetId", "A mapping needs a token generator (targetId)", "required_field_missing")
+    if not source:
+        errors.add("sourceId", "A mapping needs a token processor (sourceId)", "required_field_missing")
+    if not model.all(TOKEN_GENERATOR):
+        errors.add("targetId", "Create a token generator before mapping tokens to it")
+    doc: dict[str, Any] = {
+        "id": f"{source}|{target}",
+        "sourceId": source,
+        "targetId": target,
+        "attributeSources": body.get("attributeSources") or [],
+        "attributeContractFulfillment": {
+            name: {"source": {k: v for k, v in spec["source"].items() if v is not None},
+                   "value": spec.get("value", "")}
+            for name, spec in (body.get("attributeContractFulfillment") or {}).items()},
+        "issuanceCriteria": {
+            "conditionalCriteria": (body.get("issuanceCriteria") or {}).get("conditionalCriteria") or [],
+            "expressionCriteria": (body.get("issuanceCriteria") or {}).get("expressionCriteria") or []},
+    }
+    for key in ("defaultTargetResource", "licenseConnectionGroupAssignment"):
+        if body.get(key):
+            doc[key] = body[key]
+    if source and target:
+        for error in usage.mapping_problems(model, doc):
+            errors.errors.append(error)
+    return doc
+
+
+def create(model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
+    errors = ErrorCollector()
+    doc = _build(model, body, errors)
+    if model.get(T2T_MAPPING, doc["id"]) is not None:
+        errors.add("sourceId", f"A mapping from '{doc['sourceId']}' to '{doc['targetId']}' already exists",
+                   "duplicate_id")
+    errors.raise_if_any()
+    model.put(T2T_MAPPING, doc["id"], doc)
+    return doc
+
+
+def update(model: ConfigModel, mapping_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    get(model, mapping_id)
+    errors = ErrorCollector()
+    doc = _build(model, body, errors)
+    if doc["id"] != mapping_id and not errors:
+        errors.add("sourceId", f"sourceId and targetId give id '{doc['id']}', not '{mapping_id}'; delete this "
+                   "mapping and create another to change them")
+    errors.raise_if_any()
+    model.put(T2T_MAPPING, mapping_id, doc)
+    return doc
+
+
+def delete(model: ConfigModel, mapping_id: str) -> None:
+    get(model, mapping_id)
+    model.delete(T2T_MAPPING, mapping_id)
+
+
+__all__ = ["PATH", "ValidationFailed", "create", "delete", "get", "listing", "render", "update"]

@@ -1,0 +1,1 @@
+"""Token processors: validate an incoming token and extract the identity it carries."""

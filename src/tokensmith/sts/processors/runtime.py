@@ -1,0 +1,213 @@
+"""Compiled token processors: each turns an incoming token into an :class:`Identity` or refuses it.
+
+* Username Token: the PasswordText password against the configured validators (run off the event
+  loop: password hashes are slow on purpose), with a per-username lockout after the configured
+  number of failures.
+* SAML 2.0 / 1.1: :mod:`tokensmith.sts.saml.verify` against the trusted CAs and DN lists.
+* JWT: a JWS verified with joserfc against a JWKS (pasted, fetched from a URL and cached, or the
+  signing keys of one of this server's JWT access token managers), then ``iss``/``aud``/``exp``/``nbf``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from lxml import etree
+
+from tokensmith.pcv.simple import SimpleValidator
+from tokensmith.sts.processors import descriptors as d
+from tokensmith.sts.saml import verify
+from tokensmith.sts.tokens import Identity, TokenRefused
+
+LOCKOUT_SECONDS = 60.0
+MAX_JWKS_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A token taken from a request."""
+
+    kind: str  # "username", "saml2", "saml1" or "jwt"
+    username: str = ""
+    password: str = ""
+    element: etree._Element | None = None
+    value: str = ""
+
+
+class Lockout:
+    """Failed attempts per (processor, username) in this worker; locked for a minute at the limit."""
+
+    def __init__(self) -> None:
+        self._failures: dict[tuple[str, str], tuple[int, float]] = {}
+
+    def locked(self, key: tuple[str, str], limit: int, now: float) -> bool:
+        count, since = self._failures.get(key, (0, now))
+        if now - since > LOCKOUT_SECONDS:
+            self._failures.pop(key, None)
+            return False
+        return limit > 0 and count >= limit
+
+    def failed(self, key: tuple[str, str], now: float) -> None:
+        count, since = self._failures.get(key, (0, now))
+        if now - since > LOCKOUT_SECONDS:
+            count, since = 0, now
+        if len(self._failures) > 100_000:
+            self._failures.clear()
+        self._failures[key] = (count + 1, since)
+
+    def succeeded(self, key: tuple[str, str]) -> None:
+        self._failures.pop(key, None)
+
+
+LOCKOUT = Lockout()
+
+
+@dataclass(frozen=True)
+class UsernameProcessor:
+    id: str
+    validators: tuple[SimpleValidator, ...]
+    attempts: int
+    kinds: tuple[str, ...] = ("username",)
+
+    async def process(self, token: Incoming, now: float) -> Identity:
+        if token.kind != "username":
+            raise TokenRefused("This token processor accepts only UsernameTokens")
+        key = (self.id, token.username)
+        if LOCKOUT.locked(key, self.attempts, now):
+            raise TokenRefused("Too many failed attempts for this username; try again later",
+                               "FailedAuthentication")
+        loop = asyncio.get_running_loop()
+        for validator in self.validators:
+            attrs = await loop.run_in_executor(None, validator.validate, token.username, token.password)
+            if attrs is not None:
+                LOCKOUT.succeeded(key)
+                return Identity(subject=token.username, attributes={"username": token.username}, authn="password")
+        LOCKOUT.failed(key, now)
+        raise TokenRefused("The username or password is not correct", "FailedAuthentication")
+
+
+@dataclass(frozen=True)
+class SamlProcessor:
+    id: str
+    version: str  # "saml2" or "saml1"
+    trust: verify.Trust
+    audiences: tuple[str, ...]
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return (self.version,)
+
+    async def process(self, token: Incoming, now: float) -> Identity:
+        if token.kind != self.version or token.element is None:
+            label = "SAML 2.0" if self.version == "saml2" else "SAML 1.1"
+            raise TokenRefused(f"This token processor accepts only {label} assertions")
+        signed = verify.verified(token.element, self.trust, now)
+        return verify.read(signed, self.audiences, now)
+
+
+class JwksCache:
+    """JWKS documents fetched from URLs, kept for each processor's cache duration (per worker)."""
+
+    def __init__(self, fetch: Callable[[str], bytes] | None = None) -> None:
+        self._entries: dict[str, tuple[float, KeySet]] = {}
+        self.fetch = fetch or _fetch
+
+    async def get(self, url: str, ttl: float, now: float) -> KeySet:
+        found = self._entries.get(url)
+        if found is not None and found[0] > now:
+            return found[1]
+        loop = asyncio.get_running_loop()
+        try:
+            raw = await loop.run_in_executor(None, self.fetch, url)
+            keys = KeySet.import_key_set(json.loads(raw))
+        except (OSError, ValueError, JoseError) as exc:
+            if found is not None:  # keep serving the last good set while the issuer is unreachable
+                return found[1]
+            raise TokenRefused(f"The issuer's keys cannot be fetched from {url}") from exc
+        self._entries[url] = (now + ttl, keys)
+        return keys
+
+
+def _fetch(url: str) -> bytes:
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 - admin-set URL
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        data: bytes = response.read(MAX_JWKS_BYTES + 1)
+    if len(data) > MAX_JWKS_BYTES:
+        raise ValueError("the JWKS document is too large")
+    return data
+
+
+JWKS_CACHE = JwksCache()
+
+
+@dataclass(frozen=True)
+class JwtProcessor:
+    id: str
+    issuer: str
+    audience: str
+    require_audience: bool
+    tolerance: float
+    algorithms: tuple[str, ...]
+    subject_claim: str
+    static_keys: KeySet | None = None
+    jwks_url: str = ""
+    cache_seconds: float = 720 * 60
+    cache: JwksCache = field(default=JWKS_CACHE, compare=False)
+    kinds: tuple[str, ...] = ("jwt",)
+
+    async def _keys(self, now: float) -> KeySet:
+        if self.static_keys is not None:
+            return self.static_keys
+        return await self.cache.get(self.jwks_url, self.cache_seconds, now)
+
+    async def process(self, token: Incoming, now: float) -> Identity:
+        if token.kind != "jwt" or not token.value:
+            raise TokenRefused("This token processor accepts only JWTs")
+        if token.value.count(".") != 2:
+            raise TokenRefused("Only signed JWTs (JWS compact serialisation) are accepted")
+        keys = await self._keys(now)
+        try:
+            decoded = jwt.decode(token.value, keys, algorithms=list(self.algorithms))
+        except (JoseError, ValueError) as exc:
+            raise TokenRefused(f"The JWT's signature is not valid: {exc}") from exc
+        claims: dict[str, Any] = dict(decoded.claims)
+        if claims.get("iss") != self.issuer:
+            raise TokenRefused("The JWT's issuer is not accepted")
+        exp = claims.get("exp")
+        if not isinstance(exp, int | float) or now > exp + self.tolerance:
+            raise TokenRefused("The JWT has expired (or has no exp)")
+        nbf = claims.get("nbf")
+        if isinstance(nbf, int | float) and now + self.tolerance < nbf:
+            raise TokenRefused("The JWT is not valid yet")
+        aud = claims.get("aud")
+        named = [aud] if isinstance(aud, str) else [a for a in aud if isinstance(a, str)] \
+            if isinstance(aud, list) else []
+        if self.audience and (named or self.require_audience) and self.audience not in named:
+            raise TokenRefused("The JWT's audience is not accepted")
+        subject = claims.get(self.subject_claim)
+        if not isinstance(subject, str) or not subject:
+            raise TokenRefused(f"The JWT has no '{self.subject_claim}' claim")
+        attributes = {k: (v if isinstance(v, str | list) else json.dumps(v) if isinstance(v, dict) else str(v))
+                      for k, v in claims.items()}
+        attributes["sub"] = subject
+        return Identity(subject=subject, attributes=attributes, issuer=self.issuer)
+
+
+RuntimeProcessor = UsernameProcessor | SamlProcessor | JwtProcessor
+
+
+def now() -> float:
+    return time.time()
+
+
+__all__ = ["JWKS_CACHE", "Incoming", "JwksCache", "JwtProcessor", "RuntimeProcessor", "SamlProcessor",
+           "UsernameProcessor", "d"]

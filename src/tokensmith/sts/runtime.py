@@ -1,0 +1,199 @@
+"""The STS part of the runtime snapshot: compiled generators, processors, mappings and
+connections, built once per configuration version (see :mod:`tokensmith.config.snapshot`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from tokensmith.config.model import (
+    ATM,
+    IDP_CONNECTION,
+    PCV,
+    SETTINGS,
+    T2T_MAPPING,
+    TOKEN_GENERATOR,
+    TOKEN_PROCESSOR,
+    TRUSTED_CA,
+    ConfigModel,
+)
+from tokensmith.keys.ring import KeyRing, UnknownKeyPair
+from tokensmith.oauth.mapping import CompiledMapping
+from tokensmith.pcv.simple import PLUGIN_ID as SIMPLE_PCV_ID
+from tokensmith.pcv.simple import SimpleValidator
+from tokensmith.plugins.configuration import NormalizedConfig
+from tokensmith.sts import instances
+from tokensmith.sts.certs import certificate_from_text
+from tokensmith.sts.generators.base import CompileInput, GeneratorType, RuntimeGenerator, generator_types
+from tokensmith.sts.processors import descriptors as d
+from tokensmith.sts.processors.runtime import JwtProcessor, RuntimeProcessor, SamlProcessor, UsernameProcessor
+from tokensmith.sts.saml.verify import Trust
+
+log = logging.getLogger("tokensmith.sts")
+
+
+@dataclass(frozen=True)
+class GeneratorEntry:
+    id: str
+    type: GeneratorType
+    contract: tuple[str, ...]
+    runtime: RuntimeGenerator | None
+    error: str = ""
+
+    @property
+    def subject_attribute(self) -> str:
+        core = self.type.descriptor.core_attributes
+        return core[0] if core else "SAML_SUBJECT"
+
+
+@dataclass(frozen=True)
+class ProcessorEntry:
+    id: str
+    descriptor_id: str
+    runtime: RuntimeProcessor | None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class TokenMapping:
+    id: str
+    processor: str
+    generator: str
+    compiled: CompiledMapping
+    default_target: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectionMapping:
+    generator: str
+    default: bool
+    compiled: CompiledMapping
+
+
+@dataclass(frozen=True)
+class Connection:
+    id: str
+    entity_id: str
+    active: bool
+    trust: Trust
+    generate_local: bool
+    mappings: tuple[ConnectionMapping, ...]
+
+
+@dataclass(frozen=True)
+class StsRuntime:
+    generators: dict[str, GeneratorEntry] = field(default_factory=dict)
+    processors: dict[str, ProcessorEntry] = field(default_factory=dict)
+    mappings: tuple[TokenMapping, ...] = ()
+    connections: dict[str, Connection] = field(default_factory=dict)  # by entity id
+    basic_auth: bool = False
+    users: dict[str, bytes] = field(default_factory=dict)  # username -> keyed digest of the password
+    identifiers: tuple[str, ...] = ()  # this STS's own ids (audiences incoming tokens must name)
+
+
+def _generators(model: ConfigModel, keys: KeyRing) -> dict[str, GeneratorEntry]:
+    types = generator_types()
+    out: dict[str, GeneratorEntry] = {}
+    for doc in model.all(TOKEN_GENERATOR):
+        kind = types.get(doc["pluginDescriptorRef"]["id"])
+        if kind is None:
+            continue
+        config = instances.effective_configuration(model, TOKEN_GENERATOR, doc)
+        contract = tuple(instances.contract_names(model, TOKEN_GENERATOR, doc))
+        extended = tuple(n for n in contract if n not in kind.descriptor.core_attributes)
+        source = CompileInput(doc["id"], instances.values(config), instances.tables(config), extended, keys)
+        try:
+            out[doc["id"]] = GeneratorEntry(doc["id"], kind, contract, kind.compile(source))
+        except (UnknownKeyPair, KeyError, ValueError) as exc:
+            log.error("token generator %r cannot be used: %s", doc["id"], exc)
+            out[doc["id"]] = GeneratorEntry(doc["id"], kind, contract, None, str(exc))
+    return out
+
+
+def _anchors(model: ConfigModel) -> tuple[x509.Certificate, ...]:
+    return tuple(certificate_from_text(c["fileData"]) for c in model.all(TRUSTED_CA))
+
+
+def _atm_keys(model: ConfigModel, atm_id: str, keys: KeyRing) -> KeySet:
+    atm = model.get(ATM, atm_id) or {}
+    rows = NormalizedConfig(atm.get("configuration") or {"fields": [], "tables": []}).table_rows("Certificates")
+    jwks = [keys.signing_key(row["Certificate"]).public_jwk(kid=row.get("Key ID") or None, include_certificate=False)
+            for row in rows if row.get("Certificate") in keys]
+    return KeySet.import_key_set({"keys": jwks})
+
+
+def _processor(model: ConfigModel, doc: dict[str, Any], keys: KeyRing, identifiers: tuple[str, ...],
+               anchors: tuple[x509.Certificate, ...]) -> RuntimeProcessor:
+    descriptor_id = doc["pluginDescriptorRef"]["id"]
+    config = instances.effective_configuration(model, TOKEN_PROCESSOR, doc)
+    v, t = instances.values(config), instances.tables(config)
+    if descriptor_id == d.USERNAME_ID:
+        validators = []
+        for row in t.get(d.CREDENTIAL_VALIDATORS, []):
+            pcv = model.get(PCV, row.get(d.PCV_COLUMN, ""))
+            if pcv is not None and pcv["pluginDescriptorRef"]["id"] == SIMPLE_PCV_ID:
+                validators.append(SimpleValidator.from_config(pcv["id"], NormalizedConfig(pcv["configuration"])))
+        return UsernameProcessor(doc["id"], tuple(validators), int(v.get(d.F_ATTEMPTS) or 0))
+    if descriptor_id in (d.SAML20_ID, d.SAML11_ID):
+        trust = Trust(anchors=anchors,
+                      issuer_dns=frozenset(r["Issuer DN"] for r in t.get(d.ISSUER_DNS, [])),
+                      subject_dns=frozenset(r["Subject DN"] for r in t.get(d.SUBJECT_DNS, [])))
+        audience = v.get(d.F_AUDIENCE, "").strip()
+        return SamlProcessor(doc["id"], "saml2" if descriptor_id == d.SAML20_ID else "saml1", trust,
+                             (audience,) if audience else identifiers)
+    if descriptor_id == d.JWT_ID:
+        static: KeySet | None = None
+        if v.get(d.F_JWKS, "").strip():
+            static = KeySet.import_key_set(json.loads(v[d.F_JWKS]))
+        elif v.get(d.F_ATM, "").strip():
+            static = _atm_keys(model, v[d.F_ATM].strip(), keys)
+        return JwtProcessor(
+            doc["id"], issuer=v.get(d.F_ISSUER, ""), audience=v.get(d.F_AUDIENCE, "").strip(),
+            require_audience=v.get(d.F_REQUIRE_AUD) == "true", tolerance=float(v.get(d.F_TOLERANCE) or 0),
+            algorithms=tuple(a.strip() for a in v.get(d.F_ALGORITHMS, "").split(",") if a.strip()),
+            subject_claim=v.get(d.F_SUBJECT_CLAIM) or "sub", static_keys=static,
+            jwks_url=v.get(d.F_JWKS_URL, "").strip(), cache_seconds=float(v.get(d.F_CACHE) or 720) * 60)
+    raise ValueError(f"unknown token processor type {descriptor_id}")
+
+
+def _connection(doc: dict[str, Any]) -> Connection:
+    certs = tuple(certificate_from_text(c["x509File"]["fileData"]) for c in doc["credentials"].get("certs", [])
+                  if c.get("activeVerificationCert") or c.get("primaryVerificationCert")
+                  or c.get("secondaryVerificationCert"))
+    ws = doc["wsTrust"]
+    mappings = tuple(ConnectionMapping(m["spTokenGeneratorRef"]["id"], bool(m.get("defaultMapping")),
+                                       CompiledMapping.from_doc({"id": doc["id"], **m}))
+                     for m in ws.get("tokenGeneratorMappings") or [])
+    return Connection(doc["id"], doc["entityId"], bool(doc.get("active")), Trust(pinned=certs),
+                      bool(ws.get("generateLocalToken")), mappings)
+
+
+def build(model: ConfigModel, keys: KeyRing) -> StsRuntime:
+    info = ((model.get(SETTINGS, "serverSettings") or {}).get("federationInfo")) or {}
+    identifiers = tuple(v for v in (info.get("saml2EntityId"), info.get("saml1xIssuerId")) if v)
+    anchors = _anchors(model)
+    processors: dict[str, ProcessorEntry] = {}
+    for doc in model.all(TOKEN_PROCESSOR):
+        descriptor_id = doc["pluginDescriptorRef"]["id"]
+        try:
+            processors[doc["id"]] = ProcessorEntry(doc["id"], descriptor_id,
+                                                   _processor(model, doc, keys, identifiers, anchors))
+        except (UnknownKeyPair, KeyError, ValueError, JoseError) as exc:
+            log.error("token processor %r cannot be used: %s", doc["id"], exc)
+            processors[doc["id"]] = ProcessorEntry(doc["id"], descriptor_id, None, str(exc))
+    mappings = tuple(TokenMapping(m["id"], m["sourceId"], m["targetId"], CompiledMapping.from_doc(m),
+                                  m.get("defaultTargetResource", ""))
+                     for m in model.all(T2T_MAPPING))
+    ws = model.get(SETTINGS, "wsTrustSts") or {}
+    return StsRuntime(
+        generators=_generators(model, keys), processors=processors, mappings=mappings,
+        connections={c["entityId"]: _connection(c) for c in model.all(IDP_CONNECTION)},
+        basic_auth=bool(ws.get("basicAuthnEnabled")),
+        users={u["username"]: bytes.fromhex(u["_digest"]) for u in ws.get("users") or []},
+        identifiers=identifiers)

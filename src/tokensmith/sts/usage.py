@@ -1,0 +1,242 @@
+"""Who uses which token generator or processor, and which mappings and connections are broken.
+
+Plain functions over a :class:`~tokensmith.config.model.ConfigModel`, shared by the admin API and
+the admin console: :func:`users_of_generator` / :func:`users_of_processor` (check usage, and the
+422 of a refused delete), :func:`mapping_problems` / :func:`connection_problems` (is one mapping or
+connection consistent with the instances it references), :func:`broken_references` (every
+mapping and connection that references an instance and is broken) and :func:`automatic_validation`
+(the ``disableAutomaticConnectionValidation`` general setting).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tokensmith.config.model import (
+    IDP_CONNECTION,
+    SETTINGS,
+    T2T_MAPPING,
+    TOKEN_GENERATOR,
+    TOKEN_PROCESSOR,
+    ConfigModel,
+)
+from tokensmith.errors import FieldError
+from tokensmith.oauth.mapping import CONDITIONS
+from tokensmith.sts.instances import contract_names, parent_id
+
+GENERAL_SETTINGS = "generalSettings"
+T2T_PATH = "/tokenProcessorToTokenGeneratorMappings"
+IDP_CONNECTIONS_PATH = "/sp/idpConnections"
+GENERATORS_PATH = "/sp/tokenGenerators"
+PROCESSORS_PATH = "/idp/tokenProcessors"
+# CONTEXT values a WS-Trust mapping may read.
+STS_CONTEXT = ("ClientIp", "StsBasicAuthUsername", "TargetResource", "ClientId", "AuthenticatingAuthority")
+TOKEN_SUBJECT = "TOKEN_SUBJECT"
+MAPPING_KIND = "tokenProcessorToTokenGeneratorMapping"
+CONNECTION_KIND = "idpConnection"
+GENERATOR_KIND = "tokenGenerator"
+PROCESSOR_KIND = "tokenProcessor"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One user of an instance."""
+
+    type: str  # MAPPING_KIND, CONNECTION_KIND, GENERATOR_KIND (child) or PROCESSOR_KIND (child)
+    id: str
+    name: str
+    path: str  # admin API collection path of the user
+
+    def describe(self) -> str:
+        label = {MAPPING_KIND: "Token processor to token generator mapping", CONNECTION_KIND: "IdP connection",
+                 GENERATOR_KIND: "Child token generator", PROCESSOR_KIND: "Child token processor"}[self.type]
+        return f"{label} '{self.id}'" + (f" ({self.name})" if self.name and self.name != self.id else "")
+
+    def to_json(self, base_url: str = "") -> dict[str, Any]:
+        return {"type": self.type, "id": self.id, "name": self.name,
+                "location": f"{base_url}{self.path}/{self.id}"}
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A mapping or connection that no longer fits the instances it references."""
+
+    user: Usage
+    errors: list[FieldError] = field(default_factory=list)
+
+    def to_json(self, base_url: str = "") -> dict[str, Any]:
+        return {**self.user.to_json(base_url), "validationErrors": [e.to_json() for e in self.errors]}
+
+
+def _generator_refs(connection: Mapping[str, Any]) -> list[str]:
+    mappings = ((connection.get("wsTrust") or {}).get("tokenGeneratorMappings")) or []
+    return [m["spTokenGeneratorRef"]["id"] for m in mappings if isinstance(m.get("spTokenGeneratorRef"), dict)]
+
+
+def _mapping_usage(doc: Mapping[str, Any]) -> Usage:
+    return Usage(MAPPING_KIND, doc["id"], doc["id"], T2T_PATH)
+
+
+def _connection_usage(doc: Mapping[str, Any]) -> Usage:
+    return Usage(CONNECTION_KIND, doc["id"], doc.get("name", ""), IDP_CONNECTIONS_PATH)
+
+
+def users_of_generator(model: ConfigModel, generator_id: str) -> list[Usage]:
+    found = [_mapping_usage(m) for m in model.all(T2T_MAPPING) if m.get("targetId") == generator_id]
+    found += [_connection_usage(c) for c in model.all(IDP_CONNECTION) if generator_id in _generator_refs(c)]
+    found += [Usage(GENERATOR_KIND, g["id"], g.get("name", ""), GENERATORS_PATH)
+              for g in model.all(TOKEN_GENERATOR) if parent_id(g) == generator_id]
+    return found
+
+
+def users_of_processor(model: ConfigModel, processor_id: str) -> list[Usage]:
+    found = [_mapping_usage(m) for m in model.all(T2T_MAPPING) if m.get("sourceId") == processor_id]
+    found += [Usage(PROCESSOR_KIND, p["id"], p.get("name", ""), PROCESSORS_PATH)
+              for p in model.all(TOKEN_PROCESSOR) if parent_id(p) == processor_id]
+    return found
+
+
+def in_use_errors(users: Iterable[Usage]) -> list[FieldError]:
+    return [FieldError("", f"{u.describe()} uses it", "resource_in_use") for u in users]
+
+
+# --------------------------------------------------------------------------- consistency checks
+
+
+def _check_fulfilment(fulfilment: Mapping[str, Any], target: list[str], target_label: str,
+                      sources: dict[str, list[str] | None], path: str) -> list[FieldError]:
+    """``sources`` maps each allowed source type to its allowed values (None: any value)."""
+    errors: list[FieldError] = []
+    for name in fulfilment:
+        if name not in target:
+            errors.append(FieldError(f"{path}.{name}", f"'{name}' is not in the attribute contract of "
+                                                       f"{target_label}"))
+    for name in target:
+        if name not in fulfilment:
+            errors.append(FieldError(f"{path}.{name}", f"Attribute '{name}' of {target_label} needs a "
+                                                       "fulfilment", "required_field_missing"))
+    for name, spec in fulfilment.items():
+        errors += _check_source(spec.get("source", {}).get("type", ""), spec.get("value", ""), sources,
+                                f"{path}.{name}")
+    return errors
+
+
+def _check_source(source_type: str, value: str, sources: dict[str, list[str] | None],
+                  path: str) -> list[FieldError]:
+    if source_type not in sources:
+        return [FieldError(f"{path}.source.type", f"Source type {source_type or '(none)'} is not available here; "
+                                                  "use one of " + ", ".join(sources))]
+    allowed = sources[source_type]
+    if allowed is not None and value not in allowed:
+        what = {"TOKEN": "an attribute of the token processor", "ASSERTION": "an attribute of the incoming "
+                "token", "CONTEXT": "a context value"}.get(source_type, "a known value")
+        return [FieldError(f"{path}.value", f"'{value}' is not {what}; use one of {', '.join(allowed)}")]
+    return []
+
+
+def _check_criteria(criteria: Mapping[str, Any] | None, sources: dict[str, list[str] | None],
+                    path: str) -> list[FieldError]:
+    errors: list[FieldError] = []
+    criteria = criteria or {}
+    if criteria.get("expressionCriteria"):
+        errors.append(FieldError(f"{path}.expressionCriteria", "Expression criteria are not supported"))
+    for i, c in enumerate(criteria.get("conditionalCriteria") or []):
+        cpath = f"{path}.conditionalCriteria[{i}]"
+        if c.get("condition") not in CONDITIONS:
+            errors.append(FieldError(f"{cpath}.condition", f"Condition {c.get('condition')} is not supported"))
+        errors += _check_source(c.get("source", {}).get("type", ""), c.get("attributeName", ""), sources, cpath)
+    return errors
+
+
+def mapping_problems(model: ConfigModel, doc: Mapping[str, Any]) -> list[FieldError]:
+    """What is wrong with a processor-to-generator mapping given the current instances."""
+    errors: list[FieldError] = []
+    processor = model.get(TOKEN_PROCESSOR, doc.get("sourceId") or "")
+    generator = model.get(TOKEN_GENERATOR, doc.get("targetId") or "")
+    if processor is None:
+        errors.append(FieldError("sourceId", f"Token processor '{doc.get('sourceId')}' does not exist"))
+    if generator is None:
+        errors.append(FieldError("targetId", f"Token generator '{doc.get('targetId')}' does not exist"))
+    if processor is None or generator is None:
+        return errors
+    sources: dict[str, list[str] | None] = {
+        "TOKEN": contract_names(model, TOKEN_PROCESSOR, processor), "TEXT": None, "CONTEXT": list(STS_CONTEXT),
+        "NO_MAPPING": None}
+    errors += _check_fulfilment(doc.get("attributeContractFulfillment") or {},
+                                contract_names(model, TOKEN_GENERATOR, generator),
+                                f"token generator '{generator['id']}'", sources, "attributeContractFulfillment")
+    errors += _check_criteria(doc.get("issuanceCriteria"), sources, "issuanceCriteria")
+    if doc.get("attributeSources"):
+        errors.append(FieldError("attributeSources", "Attribute sources (data stores) are not supported"))
+    return errors
+
+
+def connection_contract(connection: Mapping[str, Any]) -> list[str]:
+    contract = (connection.get("wsTrust") or {}).get("attributeContract") or {}
+    return [TOKEN_SUBJECT] + [a["name"] for a in contract.get("extendedAttributes") or []]
+
+
+def connection_problems(model: ConfigModel, doc: Mapping[str, Any]) -> list[FieldError]:
+    """What is wrong with an IdP connection's WS-Trust token generator mappings."""
+    errors: list[FieldError] = []
+    ws = doc.get("wsTrust") or {}
+    sources: dict[str, list[str] | None] = {
+        "ASSERTION": connection_contract(doc), "TEXT": None, "CONTEXT": list(STS_CONTEXT), "NO_MAPPING": None}
+    for i, mapping in enumerate(ws.get("tokenGeneratorMappings") or []):
+        path = f"wsTrust.tokenGeneratorMappings[{i}]"
+        generator_id = (mapping.get("spTokenGeneratorRef") or {}).get("id", "")
+        generator = model.get(TOKEN_GENERATOR, generator_id)
+        if generator is None:
+            errors.append(FieldError(f"{path}.spTokenGeneratorRef.id",
+                                     f"Token generator '{generator_id}' does not exist"))
+            continue
+        errors += _check_fulfilment(mapping.get("attributeContractFulfillment") or {},
+                                    contract_names(model, TOKEN_GENERATOR, generator),
+                                    f"token generator '{generator_id}'", sources,
+                                    f"{path}.attributeContractFulfillment")
+        errors += _check_criteria(mapping.get("issuanceCriteria"), sources, f"{path}.issuanceCriteria")
+    return errors
+
+
+def broken_references(model: ConfigModel, generator_id: str | None = None,
+                      processor_id: str | None = None) -> list[Broken]:
+    """Every mapping and connection that references the given instance (or, with neither given, any
+    mapping and connection at all) and fails its consistency check."""
+    found: list[Broken] = []
+    for doc in model.all(T2T_MAPPING):
+        if generator_id is not None and doc.get("targetId") != generator_id:
+            continue
+        if processor_id is not None and doc.get("sourceId") != processor_id:
+            continue
+        problems = mapping_problems(model, doc)
+        if problems:
+            found.append(Broken(_mapping_usage(doc), problems))
+    if processor_id is None:
+        for doc in model.all(IDP_CONNECTION):
+            if generator_id is not None and generator_id not in _generator_refs(doc):
+                continue
+            problems = connection_problems(model, doc)
+            if problems:
+                found.append(Broken(_connection_usage(doc), problems))
+    return found
+
+
+def automatic_validation(model: ConfigModel) -> bool:
+    """False when ``disableAutomaticConnectionValidation`` is set in the general settings."""
+    return not (model.get(SETTINGS, GENERAL_SETTINGS) or {}).get("disableAutomaticConnectionValidation", False)
+
+
+def affected_generators(model: ConfigModel, generator_id: str) -> list[str]:
+    """The generator and every descendant that inherits from it (their contracts may have changed)."""
+    ids = [generator_id]
+    for doc in model.all(TOKEN_GENERATOR):
+        pid, depth = parent_id(doc), 0
+        while pid is not None and depth < 8:
+            if pid == generator_id:
+                ids.append(doc["id"])
+                break
+            parent = model.get(TOKEN_GENERATOR, pid)
+            pid, depth = (parent_id(parent) if parent else None), depth + 1
+    return ids

@@ -1,0 +1,322 @@
+"""WS-Trust 1.3 and 2005/02 RequestSecurityToken parsing and RequestSecurityTokenResponse writing.
+
+Either WS-Trust version may arrive in either SOAP version. The 1.3 namespace is also accepted with
+a trailing slash, as some clients send it. The token a request presents is taken from ``OnBehalfOf``
+(or ``ActAs``) when present, else from the ``wsse:Security`` header; for Validate, from
+``ValidateTarget``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from lxml import etree
+
+from tokensmith.errors import StsFault
+from tokensmith.sts import xml as x
+from tokensmith.sts.certs import certificate_from_text
+from tokensmith.sts.processors.runtime import Incoming
+from tokensmith.sts.saml.assertion import instant
+from tokensmith.sts.soap import Envelope, envelope
+from tokensmith.sts.tokens import BEARER, PUBLIC_KEY, SYMMETRIC_KEY, TT_JWT, IssuedToken, ProofKey
+from tokensmith.sts.xml import DS, SAML1, SAML2, WSA, WSSE, WSSE11, WSU, child, q, text
+
+ISSUE, VALIDATE = "Issue", "Validate"
+NO_PROOF_KEY = "http://schemas.xmlsoap.org/ws/2005/05/identity/NoProofKey"
+POLICIES = (x.WSP2004, x.WSP15)
+ADDRESSING = (WSA, x.WSA2004)
+JWT_VALUE_TYPES = (TT_JWT, "urn:ietf:params:oauth:token-type:jwt", "JWT")
+MAX_KEY_BITS = 1024
+WST14 = "http://docs.oasis-open.org/ws-sx/ws-trust/200802"  # ActAs
+
+
+@dataclass(frozen=True)
+class Rst:
+    trust: str  # canonical namespace: x.WST13 or x.WST2005
+    request_type: str
+    token_type: str
+    key_type: str | None
+    applies_to: str
+    applies_to_ns: str
+    proof: ProofKey | None
+    client_entropy: bytes | None
+    key_size: int
+    context: str | None
+    token: Incoming | None
+
+
+def _trust_ns(element: etree._Element) -> str:
+    ns = x.namespace(element.tag)
+    if ns in (x.WST13, x.WST13 + "/"):
+        return x.WST13
+    if ns == x.WST2005:
+        return x.WST2005
+    raise StsFault("InvalidRequest", "The SOAP body is not a WS-Trust 1.3 or 2005/02 RequestSecurityToken")
+
+
+def _find(parent: etree._Element | None, ns: str, name: str) -> etree._Element | None:
+    if parent is None:
+        return None
+    names = (q(ns, name), q(ns + "/", name)) if ns == x.WST13 else (q(ns, name),)
+    return child(parent, *names)
+
+
+def _uri_tail(value: str, ns: str) -> str:
+    for prefix in (ns + "/", ns + "//"):
+        if value.startswith(prefix):
+            return value[len(prefix):]
+    return ""
+
+
+def _key_type(value: str, ns: str) -> str | None:
+    if not value:
+        return None
+    if value == NO_PROOF_KEY:
+        return BEARER
+    tail = _uri_tail(value, x.WST13) or _uri_tail(value, x.WST2005)
+    found = {"Bearer": BEARER, "PublicKey": PUBLIC_KEY, "SymmetricKey": SYMMETRIC_KEY}.get(tail)
+    if found is None:
+        raise StsFault("InvalidRequest", f"KeyType '{value}' is not supported")
+    return found
+
+
+def _applies_to(rst: etree._Element) -> tuple[str, str]:
+    for ns in POLICIES:
+        node = child(rst, q(ns, "AppliesTo"))
+        if node is None:
+            continue
+        for wsa in ADDRESSING:
+            reference = child(node, q(wsa, "EndpointReference"))
+            if reference is not None:
+                return text(child(reference, q(wsa, "Address"))), ns
+        return text(node), ns
+    return "", x.WSP2004
+
+
+def _proof(rst: etree._Element, ns: str, key_type: str | None) -> ProofKey | None:
+    if key_type != PUBLIC_KEY:
+        return None
+    use_key = _find(rst, ns, "UseKey")
+    if use_key is None:
+        raise StsFault("InvalidRequest", "A PublicKey request needs a UseKey")
+    cert_node = next(use_key.iter(q(DS, "X509Certificate"), q(WSSE, "BinarySecurityToken")), None)
+    if cert_node is not None:
+        try:
+            return ProofKey(PUBLIC_KEY, certificate=certificate_from_text(text(cert_node)))
+        except ValueError as exc:
+            raise StsFault("InvalidRequest", "The UseKey certificate cannot be read") from exc
+    modulus = next(use_key.iter(q(DS, "Modulus")), None)
+    exponent = next(use_key.iter(q(DS, "Exponent")), None)
+    if modulus is not None and exponent is not None:
+        try:
+            n = int.from_bytes(base64.b64decode(text(modulus), validate=True), "big")
+            e = int.from_bytes(base64.b64decode(text(exponent), validate=True), "big")
+            return ProofKey(PUBLIC_KEY, public_key=rsa.RSAPublicNumbers(e, n).public_key())
+        except ValueError as exc:
+            raise StsFault("InvalidRequest", "The UseKey RSA key cannot be read") from exc
+    raise StsFault("InvalidRequest", "UseKey must hold an X.509 certificate or an RSA KeyValue")
+
+
+def _entropy(rst: etree._Element, ns: str) -> bytes | None:
+    secret = _find(_find(rst, ns, "Entropy"), ns, "BinarySecret")
+    if secret is None:
+        return None
+    try:
+        value = base64.b64decode(text(secret), validate=True)
+    except ValueError as exc:
+        raise StsFault("InvalidRequest", "The requester's Entropy is not base64") from exc
+    if not 16 <= len(value) <= 512:
+        raise StsFault("InvalidRequest", "The requester's Entropy must be 16 to 512 bytes")
+    return value
+
+
+def _incoming_from(container: etree._Element) -> Incoming | None:
+    for node in container:
+        if node.tag == q(WSSE, "UsernameToken"):
+            password = child(node, q(WSSE, "Password"))
+            kind = password.get("Type", x.PASSWORD_TEXT) if password is not None else x.PASSWORD_TEXT
+            if kind != x.PASSWORD_TEXT:
+                raise StsFault("InvalidRequest",
+                               "Only PasswordText UsernameTokens are accepted (password digests cannot be checked "
+                               "against stored password hashes)")
+            username = text(child(node, q(WSSE, "Username")))
+            if not username or password is None:
+                raise StsFault("InvalidRequest", "The UsernameToken needs a Username and a Password")
+            return Incoming("username", username=username, password="".join(str(t) for t in password.itertext()))
+        if node.tag == q(SAML2, "Assertion"):
+            return Incoming("saml2", element=node)
+        if node.tag == q(SAML1, "Assertion"):
+            return Incoming("saml1", element=node)
+        if node.tag == q(WSSE, "BinarySecurityToken"):
+            value_type = node.get("ValueType", "")
+            if value_type in JWT_VALUE_TYPES:
+                raw = text(node)
+                if node.get("EncodingType", "").endswith("#Base64Binary"):
+                    try:
+                        raw = base64.b64decode(raw, validate=True).decode("ascii")
+                    except ValueError as exc:
+                        raise StsFault("InvalidRequest", "The JWT BinarySecurityToken is not base64") from exc
+                return Incoming("jwt", value=raw)
+            raise StsFault("InvalidSecurityToken", f"Binary security tokens of type '{value_type}' are not supported")
+    return None
+
+
+def _check_timestamp(security: etree._Element, now: float) -> None:
+    stamp = child(security, q(WSU, "Timestamp"))
+    expires = text(child(stamp, q(WSU, "Expires"))) if stamp is not None else ""
+    if expires:
+        from tokensmith.sts.saml.verify import _time  # the same xs:dateTime reading
+
+        moment = _time(expires, "Timestamp Expires")
+        if moment is not None and moment + 300 < now:
+            raise StsFault("MessageExpired", "The message's security Timestamp has expired")
+
+
+def parse(env: Envelope, now: float) -> Rst:
+    rst = env.body
+    ns = _trust_ns(rst)
+    if x.local(rst.tag) != "RequestSecurityToken":
+        raise StsFault("InvalidRequest", f"{x.local(rst.tag)} is not supported; send a RequestSecurityToken")
+    secondary = _find(rst, ns, "SecondaryParameters")
+    request_uri = text(_find(rst, ns, "RequestType"))
+    request_type = _uri_tail(request_uri, x.WST13) or _uri_tail(request_uri, x.WST2005)
+    if request_type not in (ISSUE, VALIDATE):
+        raise StsFault("InvalidRequest", f"RequestType '{request_uri or '(none)'}' is not supported; "
+                                         "use Issue or Validate")
+    token_type = text(_find(rst, ns, "TokenType")) or text(_find(secondary, ns, "TokenType"))
+    key_type = _key_type(text(_find(rst, ns, "KeyType")) or text(_find(secondary, ns, "KeyType")), ns)
+    size_text = text(_find(rst, ns, "KeySize")) or text(_find(secondary, ns, "KeySize"))
+    key_size = int(size_text) if size_text.isdigit() else 256
+    if key_type == SYMMETRIC_KEY and not 128 <= key_size <= MAX_KEY_BITS:
+        raise StsFault("InvalidRequest", f"KeySize must be between 128 and {MAX_KEY_BITS} bits")
+    applies_to, applies_ns = _applies_to(rst)
+    token = None
+    if request_type == VALIDATE:
+        target = _find(rst, ns, "ValidateTarget")
+        token = _incoming_from(target) if target is not None else None
+    else:
+        for name in ("OnBehalfOf", "ActAs"):
+            holder = _find(rst, ns, name)
+            if holder is None:
+                holder = child(rst, q(WST14, name))
+            if holder is not None:
+                token = _incoming_from(holder)
+                break
+    security = child(env.header, q(WSSE, "Security"), q(WSSE11, "Security")) if env.header is not None else None
+    if security is not None:
+        _check_timestamp(security, now)
+        if token is None and request_type == ISSUE:
+            token = _incoming_from(security)
+    return Rst(trust=ns, request_type=request_type, token_type=token_type, key_type=key_type,
+               applies_to=applies_to, applies_to_ns=applies_ns, proof=_proof(rst, ns, key_type),
+               client_entropy=_entropy(rst, ns), key_size=key_size, context=rst.get("Context"), token=token)
+
+
+# --------------------------------------------------------------------------- proof keys
+
+
+def p_sha1(secret: bytes, seed: bytes, length: int) -> bytes:
+    """WS-Trust's P_SHA1 combined-key function (the TLS 1.0 P_hash over the stdlib's HMAC-SHA1)."""
+    out, a = b"", seed
+    while len(out) < length:
+        a = hmac.digest(secret, a, hashlib.sha1)
+        out += hmac.digest(secret, a + seed, hashlib.sha1)
+    return out[:length]
+
+
+@dataclass(frozen=True)
+class SymmetricProof:
+    key: bytes
+    server_entropy: bytes | None  # set when the key combines both parties' entropy
+
+
+def symmetric_proof(rst: Rst) -> SymmetricProof:
+    size = rst.key_size // 8
+    if rst.client_entropy is None:
+        return SymmetricProof(secrets.token_bytes(size), None)
+    server = secrets.token_bytes(size)
+    return SymmetricProof(p_sha1(rst.client_entropy, server, size), server)
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def _actions(ns: str, request_type: str) -> str:
+    if ns == x.WST13:
+        return f"{ns}/RSTRC/IssueFinal" if request_type == ISSUE else f"{ns}/RSTR/ValidateFinal"
+    return f"{ns}/RSTR/{request_type}"
+
+
+def _reference(parent: etree._Element, token: IssuedToken) -> None:
+    reference = etree.SubElement(parent, q(WSSE, "SecurityTokenReference"), nsmap={"wsse": WSSE, "wsse11": WSSE11})
+    reference.set(q(WSSE11, "TokenType"), token.token_type)
+    etree.SubElement(reference, q(WSSE, "KeyIdentifier"), ValueType=token.reference_value_type).text = token.token_id
+
+
+MARKER = b"<tokensmith-issued-token/>"
+
+
+def issue_response(env: Envelope, rst: Rst, token: IssuedToken, token_type: str, key_type: str | None,
+                   proof: SymmetricProof | None) -> bytes:
+    ns = rst.trust
+    root, body = envelope(env.soap, _actions(ns, rst.request_type), env.message_id)
+    holder = (etree.SubElement(body, q(ns, "RequestSecurityTokenResponseCollection"), nsmap={"trust": ns})
+              if ns == x.WST13 else body)
+    rstr = etree.SubElement(holder, q(ns, "RequestSecurityTokenResponse"), nsmap={"trust": ns})
+    if rst.context:
+        rstr.set("Context", rst.context)
+    lifetime = etree.SubElement(rstr, q(ns, "Lifetime"))
+    etree.SubElement(lifetime, q(WSU, "Created"), nsmap={"wsu": WSU}).text = instant(token.created)
+    etree.SubElement(lifetime, q(WSU, "Expires"), nsmap={"wsu": WSU}).text = instant(token.expires)
+    if rst.applies_to:
+        applies = etree.SubElement(rstr, q(rst.applies_to_ns, "AppliesTo"), nsmap={"wsp": rst.applies_to_ns})
+        reference = etree.SubElement(applies, q(WSA, "EndpointReference"))
+        etree.SubElement(reference, q(WSA, "Address")).text = rst.applies_to
+    requested = etree.SubElement(rstr, q(ns, "RequestedSecurityToken"))
+    requested.append(etree.Element("tokensmith-issued-token"))
+    if token.reference_value_type:
+        _reference(etree.SubElement(rstr, q(ns, "RequestedAttachedReference")), token)
+        _reference(etree.SubElement(rstr, q(ns, "RequestedUnattachedReference")), token)
+    if proof is not None:
+        proof_node = etree.SubElement(rstr, q(ns, "RequestedProofToken"))
+        if proof.server_entropy is None:
+            etree.SubElement(proof_node, q(ns, "BinarySecret"),
+                             Type=f"{ns}/SymmetricKey").text = base64.b64encode(proof.key).decode()
+        else:
+            etree.SubElement(proof_node, q(ns, "ComputedKey")).text = f"{ns}/CK/PSHA1"
+            entropy = etree.SubElement(rstr, q(ns, "Entropy"))
+            etree.SubElement(entropy, q(ns, "BinarySecret"),
+                             Type=f"{ns}/Nonce").text = base64.b64encode(proof.server_entropy).decode()
+        etree.SubElement(rstr, q(ns, "KeySize")).text = str(len(proof.key) * 8)
+    etree.SubElement(rstr, q(ns, "TokenType")).text = token_type
+    etree.SubElement(rstr, q(ns, "RequestType")).text = f"{ns}/{rst.request_type}"
+    if key_type is not None:
+        etree.SubElement(rstr, q(ns, "KeyType")).text = f"{ns}/" + {
+            BEARER: "Bearer", PUBLIC_KEY: "PublicKey", SYMMETRIC_KEY: "SymmetricKey"}[key_type]
+    return etree.tostring(root).replace(MARKER, token.value, 1)
+
+
+def validate_response(env: Envelope, rst: Rst, valid: bool, reason: str, token: IssuedToken | None = None,
+                      token_type: str = "") -> bytes:
+    ns = rst.trust
+    root, body = envelope(env.soap, _actions(ns, VALIDATE), env.message_id)
+    holder = (etree.SubElement(body, q(ns, "RequestSecurityTokenResponseCollection"), nsmap={"trust": ns})
+              if ns == x.WST13 else body)
+    rstr = etree.SubElement(holder, q(ns, "RequestSecurityTokenResponse"), nsmap={"trust": ns})
+    if rst.context:
+        rstr.set("Context", rst.context)
+    etree.SubElement(rstr, q(ns, "TokenType")).text = token_type or f"{ns}/RSTR/Status"
+    if token is not None:
+        requested = etree.SubElement(rstr, q(ns, "RequestedSecurityToken"))
+        requested.append(etree.Element("tokensmith-issued-token"))
+    status = etree.SubElement(rstr, q(ns, "Status"))
+    etree.SubElement(status, q(ns, "Code")).text = f"{ns}/status/{'valid' if valid else 'invalid'}"
+    if reason:
+        etree.SubElement(status, q(ns, "Reason")).text = reason
+    data = etree.tostring(root)
+    return data.replace(MARKER, token.value, 1) if token is not None else data
