@@ -16,8 +16,13 @@ VALUE = st.one_of(TEXT, st.sampled_from(["", "true", "false", "0", "-1", "22", "
                                          "add:configuration.tables[Users].rows", "remove:x:0", "refresh",
                                          "add:attributeContract.extendedAttributes",
                                          "remove:attributeContract.extendedAttributes:0",
-                                         "add:issuanceCriteria.conditionalCriteria"]))
+                                         "add:issuanceCriteria.conditionalCriteria",
+                                         "org.sourceid.wstrust.generator.saml.Saml20TokenGenerator",
+                                         "com.pingidentity.pf.tokenprocessors.username.UsernameTokenProcessor",
+                                         "SAML_SUBJECT", "TOKEN", "ASSERTION", "gen", "proc",
+                                         "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"]))
 ROWS = "configuration.tables[Users].rows"
+SAML20 = "org.sourceid.wstrust.generator.saml.Saml20TokenGenerator"
 NAMES = {
     "/oauth/access-token-managers/new": [
         "id", "name", "pluginDescriptorRef.id", "parentRef.id", "configuration.fields[Token Length]",
@@ -53,7 +58,7 @@ NAMES = {
         "refreshTokenLength", "persistentGrantLifetime", "clientSecretRetentionPeriod", "rollRefreshTokenValues",
         "atmIdForOAuthGrantManagement", "defaultScopeDescription"],
     "/oauth/access-token-mappings/new": [
-        "context.type", "context.contextRef.id", "accessTokenManagerRef.id", "_attribute",
+        "context.type", "context.contextRef.id", "accessTokenManagerRef.id", "attributeContractFulfillment._names",
         "attributeContractFulfillment.cid.source.type", "attributeContractFulfillment.cid.value",
         "issuanceCriteria.conditionalCriteria[0].source.type", "issuanceCriteria.conditionalCriteria[0].condition",
         "issuanceCriteria.conditionalCriteria[0].attributeName", "_action"],
@@ -61,6 +66,30 @@ NAMES = {
         "id", "commonName", "organization", "country", "validDays", "keyAlgorithm", "keySize", "signatureAlgorithm",
         "subjectAlternativeNames"],
     "/security/signing-key-pairs/import": ["id", "format", "password", "fileText"],
+    "/token-exchange/token-generators/new": [
+        "id", "name", "pluginDescriptorRef.id", "parentRef.id", "configuration.fields[Issuer]",
+        "configuration.fields[Signing Certificate]", "configuration.fields[Signing Algorithm]",
+        "configuration.fields[Minutes Before]", "configuration.fields[Confirmation Method]",
+        "configuration.fields[Issuer].inherited", "attributeContract.extendedAttributes[0].name", "_action"],
+    "/token-exchange/token-processors/new": [
+        "id", "name", "pluginDescriptorRef.id", "configuration.fields[Authentication Attempts]",
+        "configuration.tables[Credential Validators].rows[0].fields[Password Credential Validator Instance]",
+        "configuration.fields[JWKS Endpoint URI]", "configuration.fields[Issuer]", "_action"],
+    "/token-exchange/token-mappings/new": [
+        "sourceId", "targetId", "attributeContractFulfillment._names",
+        "attributeContractFulfillment.SAML_SUBJECT.value",
+        "attributeContractFulfillment.SAML_SUBJECT.source.type", "issuanceCriteria.conditionalCriteria[0].condition",
+        "_action"],
+    "/token-exchange/sts-connections/new": [
+        "id", "name", "entityId", "active", "credentials.certs", "wsTrust.generateLocalToken",
+        "wsTrust.attributeContract.extendedAttributes[0].name",
+        "wsTrust.tokenGeneratorMappings[0].spTokenGeneratorRef.id",
+        "wsTrust.tokenGeneratorMappings[0].attributeContractFulfillment._names",
+        "wsTrust.tokenGeneratorMappings[0].attributeContractFulfillment.SAML_SUBJECT.source.type", "_action"],
+    "/system/general-settings": ["disableAutomaticConnectionValidation"],
+    "/token-exchange/token-generators/edit?id=gen": [
+        "name", "configuration.fields[Issuer]", "configuration.fields[Signing Certificate]",
+        "configuration.fields[Signing Algorithm]", "attributeContract.extendedAttributes[0].name", "_action"],
 }
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -70,6 +99,13 @@ async def _prepare(admin: Admin) -> None:
         await admin.reference_atm(attributes=("cid",))
         await admin.scopes(common=("read",))
         await admin.client_app()
+        await admin.ok("POST", "/keyPairs/signing/generate", {
+            "id": "signer", "commonName": "signer", "organization": "Example", "country": "US", "validDays": 30,
+            "keyAlgorithm": "RSA"})
+        await admin.ok("POST", "/sp/tokenGenerators", {
+            "id": "gen", "name": "Generator", "pluginDescriptorRef": {"id": SAML20},
+            "configuration": {"fields": [{"name": "Issuer", "value": "https://sts.example"},
+                                         {"name": "Signing Certificate", "value": "signer"}]}})
 
 
 @FUZZ
@@ -90,8 +126,12 @@ async def test_no_console_form_post_answers_500(console: ConsoleClient, admin: A
                              "/oauth/clients/edit", "/oauth/clients/secret", "/oauth/clients/delete",
                              "/oauth/access-token-mappings/edit", "/oauth/access-token-mappings/new",
                              "/security/signing-key-pairs/certificate", "/security/signing-key-pairs/usage",
-                             "/authentication/password-credential-validators/edit"]),
-       key=st.sampled_from(["id", "type", "context", "atm", "validator"]), value=VALUE)
+                             "/authentication/password-credential-validators/edit",
+                             "/token-exchange/token-generators/edit", "/token-exchange/token-generators/usage",
+                             "/token-exchange/token-generators/new", "/token-exchange/token-processors/delete",
+                             "/token-exchange/token-mappings/edit", "/token-exchange/token-mappings/new",
+                             "/token-exchange/sts-connections/edit", "/token-exchange/sts-connections/delete"]),
+       key=st.sampled_from(["id", "type", "context", "atm", "validator", "source", "target"]), value=VALUE)
 async def test_no_console_page_answers_500_to_any_query(console: ConsoleClient, admin: Admin, path: str, key: str,
                                                         value: str) -> None:
     await _prepare(admin)

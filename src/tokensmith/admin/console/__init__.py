@@ -10,13 +10,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tokensmith.admin.console.pages import atms, auth, clients, keypairs, mappings, pcvs, scopes
+from tokensmith.admin.console.pages import (
+    atms,
+    auth,
+    clients,
+    keypairs,
+    mappings,
+    pcvs,
+    scopes,
+    sts_instances,
+    sts_mappings,
+)
 from tokensmith.admin.console.web import PREFIX, Console
 from tokensmith.admin.routing import Deps
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 # Page modules in navigation order; each adds its routes and navigation entries.
-PAGES = (auth, atms, mappings, clients, scopes, pcvs, keypairs)
+PAGES = (auth, atms, mappings, clients, scopes, sts_instances, sts_mappings, pcvs, keypairs)
 
 
 def build_console(deps: Deps) -> Console:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokensmith.admin.console.forms import RowAction, checked, field_id, row_indices
+from tokensmith.admin.console.references import Resolver
 from tokensmith.admin.console.web import FormInput
 from tokensmith.plugins.descriptors import FieldDescriptor, FieldType, PluginDescriptor, TableDescriptor
 
@@ -139,6 +140,7 @@ class Widget:
     required: bool = False
     advanced: bool = False
     options: list[tuple[str, str]] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)  # a text box's datalist
     stored: bool = False  # a secret is stored: leaving the input blank keeps it
     retype: bool = False  # a secret was typed but is never sent back: it must be typed again
     inheritable: bool = False
@@ -191,21 +193,31 @@ _KINDS = {
 }
 
 
-def _widget(desc: FieldDescriptor, name: str, item: dict[str, Any] | None, inheritable: bool) -> Widget:
+def _widget(desc: FieldDescriptor, name: str, item: dict[str, Any] | None, inheritable: bool,
+            choices: Resolver) -> Widget:
     kind = "password" if desc.secret else _KINDS.get(desc.type, "text")
     value = "" if desc.secret else str((item or {}).get("value", desc.default) or "")
     options = [(o.value, o.name) for o in desc.options]
+    suggestions: list[str] = []
+    if kind == "select" and not options:  # values are ids of other things: list them, or suggest them
+        found = choices(desc)
+        if found is None or not found.strict:
+            kind, suggestions = "text", [v for v, _ in found.options] if found else []
+        else:
+            options = list(found.options)
     if kind in ("select", "radio") and value and value not in {v for v, _ in options}:
         options.append((value, value))
     return Widget(name, desc.label or desc.name, kind, value, desc.description, desc.required, desc.advanced,
-                  options, stored=desc.secret and bool((item or {}).get("encryptedValue")),
+                  options, suggestions, stored=desc.secret and bool((item or {}).get("encryptedValue")),
                   retype=desc.secret and bool((item or {}).get("value")),
                   inheritable=inheritable, inherited=bool((item or {}).get("inherited")))
 
 
-def view(descriptor: PluginDescriptor, draft: Config, has_parent: bool = False) -> PluginFormView:
+def view(descriptor: PluginDescriptor, draft: Config, has_parent: bool = False,
+         choices: Resolver = lambda _field: None) -> PluginFormView:
+    """What the template renders; ``choices`` lists the values of fields that refer to other things."""
     items = {f["name"]: f for f in draft.get("fields", [])}
-    widgets = [_widget(f, field_path(f.name), items.get(f.name), has_parent) for f in descriptor.fields]
+    widgets = [_widget(f, field_path(f.name), items.get(f.name), has_parent, choices) for f in descriptor.fields]
     tables_in = {t["name"]: t for t in draft.get("tables", [])}
     tables: list[TableView] = []
     for table in descriptor.tables:
@@ -213,7 +225,7 @@ def view(descriptor: PluginDescriptor, draft: Config, has_parent: bool = False) 
         rows = []
         for i, row in enumerate(stored.get("rows", [])):
             cells_in = {c["name"]: c for c in row.get("fields", [])}
-            cells = [_widget(c, cell_path(table.name, i, c.name), cells_in.get(c.name), False)
+            cells = [_widget(c, cell_path(table.name, i, c.name), cells_in.get(c.name), False, choices)
                      for c in table.columns]
             rows.append(RowView(i, row.get("_orig"), cells))
         tables.append(TableView(table.name, table.description, rows_path(table.name), table_path(table.name),

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from tokensmith.admin.console import plugin_form
+from tokensmith.admin.console import plugin_form, references
 from tokensmith.admin.console.forms import FormErrors, RowAction
 from tokensmith.admin.console.listing import Action, Cell, Listing, Row
 from tokensmith.admin.console.web import Console, FormInput, Page
@@ -51,8 +51,9 @@ class PluginResource:
     singular: str                 # "access token manager"
     kind: str                     # configuration model kind
     types: Callable[[Deps], PluginRegistry]
-    create: Callable[[AdminContext, ConfigModel, Doc], Doc]
-    update: Callable[[AdminContext, ConfigModel, str, Doc], Doc]
+    # create and update return the saved document, or (document, warnings to show after the save).
+    create: Callable[[AdminContext, ConfigModel, Doc], Doc | tuple[Doc, list[str]]]
+    update: Callable[[AdminContext, ConfigModel, str, Doc], Doc | tuple[Doc, list[str]]]
     delete: Callable[[Deps, ConfigModel, str], None]
     # Who uses an instance; by default, the reasons a delete would be refused (tried on a copy).
     usage: Callable[[Deps, ConfigModel, str], list[FieldError]] | None = None
@@ -172,14 +173,17 @@ class _Pages:
         ctx = page.admin_context()
         try:
             if existing is None:
-                await page.change(lambda model: self.r.create(ctx, model, body))
+                result = await page.change(lambda model: self.r.create(ctx, model, body))
             else:
-                await page.change(lambda model: self.r.update(ctx, model, existing["id"], body))
+                result = await page.change(lambda model: self.r.update(ctx, model, existing["id"], body))
         except ValidationFailed as exc:
             return await self._form(page, descriptor, draft, existing, self._place(descriptor, draft, exc.errors),
                                     422)
         verb = "created" if existing is None else "saved"
-        return await page.redirect(self.r.path, f"{self.r.singular.capitalize()} '{draft['name']}' {verb}.")
+        await page.flash("success", f"{self.r.singular.capitalize()} '{draft['name']}' {verb}.")
+        for warning in result[1] if isinstance(result, tuple) else []:
+            await page.flash("warning", warning)
+        return await page.redirect(self.r.path)
 
     def _parts(self, descriptor: PluginDescriptor) -> list[FormPart]:
         return [p for p in self.r.parts if p.applies(descriptor)]
@@ -193,16 +197,17 @@ class _Pages:
 
     async def _form(self, page: Page, descriptor: PluginDescriptor, draft: Doc, existing: Doc | None,
                     errors: FormErrors, status: int = 200) -> Response:
-        def context(model: ConfigModel) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+        def context(model: ConfigModel) -> tuple[dict[str, Any], list[tuple[str, Any]], plugin_form.PluginFormView]:
             values: dict[str, Any] = {}
             for part in self._parts(descriptor):
                 values.update(part.context(model, draft))
             parents = [(d["id"], d.get("name", d["id"])) for d in model.all(self.r.kind)
                        if ref_id(d, "pluginDescriptorRef") == descriptor.id and d["id"] != draft.get("id")]
-            return values, parents
+            form_view = plugin_form.view(descriptor, draft["configuration"], "parentRef" in draft,
+                                         references.resolver(model, draft["configuration"]))
+            return values, parents, form_view
 
-        extra, parents = await page.read(context)
-        form_view = plugin_form.view(descriptor, draft["configuration"], "parentRef" in draft)
+        extra, parents, form_view = await page.read(context)
         return await page.render("plugin_form.html", status=status, r=self.r, descriptor=descriptor, draft=draft,
                                  existing=existing, errors=errors, config=form_view, parents=parents,
                                  parts=self._parts(descriptor), extra=extra)

@@ -49,6 +49,7 @@ TOKEN_EXCHANGE = "Applications \u203a Token Exchange"
 AUTHENTICATION = "Authentication"
 SECURITY = "Security"
 SYSTEM = "System"
+SECTION_ORDER = (OAUTH, TOKEN_EXCHANGE, AUTHENTICATION, SECURITY, SYSTEM)
 
 SECURITY_HEADERS = {
     "content-security-policy": ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -189,7 +190,8 @@ class Console:
         sections: dict[str, list[NavItem]] = {}
         for item in self.nav:
             sections.setdefault(item.section, []).append(item)
-        return list(sections.items())
+        rank = {name: i for i, name in enumerate(SECTION_ORDER)}
+        return sorted(sections.items(), key=lambda s: rank.get(s[0], len(rank)))
 
     def page(self, path: str, methods: Iterable[str] = ("GET",), public: bool = False
              ) -> Callable[[Handler], Handler]:

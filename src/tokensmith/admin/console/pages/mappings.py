@@ -7,7 +7,8 @@ from typing import Any
 from starlette.responses import Response
 
 from tokensmith.admin import mappings
-from tokensmith.admin.console.forms import FormErrors, RowAction, row_indices
+from tokensmith.admin.console.forms import FormErrors, RowAction
+from tokensmith.admin.console.fulfilment import names, parse_criteria, parse_fulfilment
 from tokensmith.admin.console.listing import Action, Cell, Listing, Row
 from tokensmith.admin.console.web import OAUTH, Console, FormInput, Page
 from tokensmith.admin.context import ref_id
@@ -53,33 +54,15 @@ def parse(form: FormInput, existing: dict[str, Any] | None, action: RowAction | 
         if context["type"] == "PCV":
             context["contextRef"] = {"id": form.get("context.contextRef.id")}
         atm_id = form.get("accessTokenManagerRef.id")
-    fulfilment: dict[str, Any] = {}
-    for name in form.getlist("_attribute"):
-        fulfilment[name] = {"source": {"type": form.get(f"{FULFIL}.{name}.source.type") or "NO_MAPPING"},
-                            "value": form.get(f"{FULFIL}.{name}.value")}
-    criteria: list[dict[str, Any]] = []
-    for i in row_indices(form, CRITERIA):
-        base = f"{CRITERIA}[{i}]"
-        criteria.append({"source": {"type": form.get(f"{base}.source.type") or "CONTEXT"},
-                         "attributeName": form.get(f"{base}.attributeName"),
-                         "condition": form.get(f"{base}.condition") or "EQUALS",
-                         "value": form.get(f"{base}.value"), "errorResult": form.get(f"{base}.errorResult")})
-    if action is not None:
-        action.apply(CRITERIA, criteria, lambda: {"source": {"type": "CONTEXT"}, "attributeName": "ClientId",
-                                                  "condition": "EQUALS", "value": "", "errorResult": ""})
+    fulfilment = parse_fulfilment(form, FULFIL)
+    criteria = parse_criteria(form, CRITERIA, action, "CONTEXT")
     return {"context": context, "accessTokenManagerRef": {"id": atm_id}, FULFIL: fulfilment,
             "issuanceCriteria": {"conditionalCriteria": criteria}}
 
 
 def _names(draft: dict[str, Any], attributes: list[str]) -> list[str]:
-    names = ["context", "context.type", "context.contextRef.id", "accessTokenManagerRef.id", FULFIL,
-             "issuanceCriteria", CRITERIA, "attributeSources"]
-    for a in attributes:
-        names += [f"{FULFIL}.{a}", f"{FULFIL}.{a}.source.type", f"{FULFIL}.{a}.value"]
-    for i in range(len(draft["issuanceCriteria"]["conditionalCriteria"])):
-        names += [f"{CRITERIA}[{i}]", f"{CRITERIA}[{i}].condition", f"{CRITERIA}[{i}].value",
-                  f"{CRITERIA}[{i}].source.type"]
-    return names
+    return ["context", "context.type", "context.contextRef.id", "accessTokenManagerRef.id", "attributeSources",
+            *names(FULFIL, attributes, CRITERIA, len(draft["issuanceCriteria"]["conditionalCriteria"]))]
 
 
 def register(console: Console) -> None:
