@@ -133,14 +133,78 @@ def configure(admin_url: str, user: str, password: str, fresh: bool) -> Configur
     return Configured(actions)
 
 
+# JWT managers for the jwt-* scenarios: scenario name -> (manager id, configuration).
+JWT_PLUGIN = "com.pingidentity.pf.access.token.management.plugins.JwtBearerAccessTokenManagementPlugin"
+JWT_HS256_KEY = "YmVuY2gtaHMyNTYta2V5LTAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5"  # 42 bytes, base64url
+JWT_AES256_KEY = "YmVuY2gtYWVzMjU2LWtleS0wMTIzNDU2Nzg5YWJjZGU"  # 32 bytes, base64url
+
+
+def _jwt_config(fields: dict[str, str], symmetric: dict[str, str] | None = None,
+                certificates: dict[str, str] | None = None) -> dict[str, Any]:
+    def row(**cells: str) -> dict[str, Any]:
+        return {"fields": [{"name": k.replace("_", " "), "value": v} for k, v in cells.items()]}
+
+    return {"fields": [{"name": k, "value": v} for k, v in fields.items()],
+            "tables": [{"name": "Symmetric Keys", "rows": [row(Key_ID=k, Key=v, Encoding="b64u")
+                                                           for k, v in (symmetric or {}).items()]},
+                       {"name": "Certificates", "rows": [row(Key_ID=k, Certificate=v)
+                                                         for k, v in (certificates or {}).items()]}]}
+
+
+JWT_MANAGERS: dict[str, dict[str, Any]] = {
+    "jwt-hs256": _jwt_config({"JWS Algorithm": "HS256", "Active Symmetric Key ID": "bench-hs"},
+                             symmetric={"bench-hs": JWT_HS256_KEY}),
+    "jwt-rs256": _jwt_config({"JWS Algorithm": "RS256", "Active Signing Certificate Key ID": "bench-rsa"},
+                             certificates={"bench-rsa": "bench-rsa"}),
+    "jwt-es256": _jwt_config({"JWS Algorithm": "ES256", "Active Signing Certificate Key ID": "bench-ec"},
+                             certificates={"bench-ec": "bench-ec"}),
+    # signed (ES256) then encrypted (A256KW key wrap, A256GCM content encryption)
+    "jwt-jwe": _jwt_config({"JWS Algorithm": "ES256", "Active Signing Certificate Key ID": "bench-ec2",
+                            "JWE Algorithm": "A256KW", "JWE Content Encryption Algorithm": "A256GCM",
+                            "Active Symmetric Encryption Key ID": "bench-aes"},
+                           symmetric={"bench-aes": JWT_AES256_KEY}, certificates={"bench-ec2": "bench-ec"}),
+}
+KEY_PAIRS = {"bench-rsa": {"keyAlgorithm": "RSA", "keySize": 2048}, "bench-ec": {"keyAlgorithm": "EC", "keySize": 256}}
+
+
+def atm_id(scenario: str) -> str:
+    return scenario.replace("-", "")
+
+
+def configure_jwt(admin_url: str, user: str, password: str, scenarios: list[str]) -> list[str]:
+    """Create the key pairs and JWT managers of the chosen jwt-* scenarios (kept when they exist)."""
+    actions: list[str] = []
+    headers = {**XSRF, "Content-Type": "application/json"}
+    with httpx.Client(base_url=admin_url + ADMIN_BASE, auth=(user, password), headers=headers,
+                      timeout=60.0) as api:
+        for pair_id, settings in KEY_PAIRS.items():
+            if api.get(f"/keyPairs/signing/{pair_id}").status_code == 200:
+                continue
+            _check(api.post("/keyPairs/signing/generate", json={
+                "id": pair_id, "commonName": pair_id, "organization": "Bench", "country": "US", "validDays": 30,
+                **settings}), f"generate key pair {pair_id}", 201)
+            actions.append(f"generated key pair '{pair_id}'")
+        for scenario in scenarios:
+            manager = atm_id(scenario)
+            if api.get(f"/oauth/accessTokenManagers/{manager}").status_code == 200:
+                actions.append(f"access token manager '{manager}' exists: kept")
+                continue
+            body = {"id": manager, "name": scenario, "pluginDescriptorRef": {"id": JWT_PLUGIN},
+                    "configuration": JWT_MANAGERS[scenario]}
+            _check(api.post("/oauth/accessTokenManagers", json=body), f"create access token manager {manager}", 201)
+            actions.append(f"created JWT access token manager '{manager}'")
+    return actions
+
+
 def runtime_client(url: str) -> httpx.Client:
     """A keep-alive client for the runtime endpoints, authenticated as the bench client."""
     return httpx.Client(base_url=url, headers={"Authorization": CLIENT_AUTHORIZATION, "Content-Type": FORM},
                         timeout=10.0)
 
 
-def issue_token(client: httpx.Client) -> str:
-    response = client.post(TOKEN_PATH, content=f"grant_type=client_credentials&scope={SCOPE}")
+def issue_token(client: httpx.Client, atm: str | None = None) -> str:
+    extra = f"&access_token_manager_id={atm}" if atm else ""
+    response = client.post(TOKEN_PATH, content=f"grant_type=client_credentials&scope={SCOPE}{extra}")
     if response.status_code != 200:
         raise AdminError(f"token request: HTTP {response.status_code} {response.text[:300]}")
     token = response.json().get("access_token")
@@ -149,9 +213,9 @@ def issue_token(client: httpx.Client) -> str:
     return token
 
 
-def issue_tokens(url: str, count: int) -> list[str]:
+def issue_tokens(url: str, count: int, atm: str | None = None) -> list[str]:
     with runtime_client(url) as client:
-        return [issue_token(client) for _ in range(count)]
+        return [issue_token(client, atm) for _ in range(count)]
 
 
 @dataclass

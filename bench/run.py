@@ -39,10 +39,13 @@ import httpx
 from admin import (
     CLIENT_AUTHORIZATION,
     INTROSPECT_PATH,
+    JWT_MANAGERS,
     TOKEN_PATH,
     AdminError,
+    atm_id,
     check_introspection,
     configure,
+    configure_jwt,
     issue_tokens,
 )
 from spread import Spread, established_connections, measure_spread
@@ -52,12 +55,14 @@ from wrkrun import INSTALL_HINT, WrkError, WrkResult, find_wrk, run_wrk, wrk_ver
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 DEFAULT_JSON = BENCH_DIR / "results" / "latest.json"
-SCENARIOS = ("issue", "introspect")
+SCENARIOS = ("issue", "introspect", *JWT_MANAGERS)
 FORM_HEADERS = {"Authorization": CLIENT_AUTHORIZATION, "Content-Type": "application/x-www-form-urlencoded"}
 # What the service is meant to reach on a 2-core machine (compared against, never enforced).
 TARGETS: dict[str, dict[str, float]] = {
     "issue": {"min_requests_per_s": 15_000, "max_p99_ms": 10.0},
     "introspect": {"min_requests_per_s": 20_000, "max_p99_ms": 10.0},
+    "jwt-rs256": {"min_requests_per_s": 6_000, "max_p99_ms": 10.0},
+    "jwt-es256": {"min_requests_per_s": 12_000, "max_p99_ms": 10.0},
 }
 
 
@@ -312,7 +317,29 @@ def scenario_introspect(target: Target, args: argparse.Namespace, wrk: str, work
 
 
 Scenario = Callable[[Target, argparse.Namespace, str, Path, random.Random], ScenarioOutcome]
-RUNNERS: dict[str, Scenario] = {"issue": scenario_issue, "introspect": scenario_introspect}
+
+
+def scenario_jwt(name: str) -> Scenario:
+    """Issue JWTs from the manager of scenario ``name`` (see admin.JWT_MANAGERS)."""
+    def run(target: Target, args: argparse.Namespace, wrk: str, workdir: Path,
+            rng: random.Random) -> ScenarioOutcome:
+        outcome = ScenarioOutcome(name)
+        manager = atm_id(name)
+        issue_tokens(target.url, 1, manager)  # fails loudly if issuance does not work at all
+        measure(outcome, target, args, wrk, TOKEN_PATH, "issue_atm.lua", [manager])
+        tokens = issue_tokens(target.url, 5, manager)
+        check = check_introspection(target.url, tokens, len(tokens), rng)
+        outcome.checks["after"] = {"issued_and_introspected": check.as_dict(),
+                                   "token_sample_length": len(tokens[0])}
+        if not check.ok:
+            outcome.problems.append(f"JWTs issued after the run are not active: {check.problems[:3]}")
+        return outcome
+
+    return run
+
+
+RUNNERS: dict[str, Scenario] = {"issue": scenario_issue, "introspect": scenario_introspect,
+                                **{name: scenario_jwt(name) for name in JWT_MANAGERS}}
 
 
 # --------------------------------------------------------------------------- report
@@ -397,6 +424,10 @@ def run(args: argparse.Namespace, wrk: str) -> int:
                 server_info = {"mode": "own", "url": own.url, "admin_url": own.admin_url, "workers": args.workers}
             configured = configure(target.admin_url, target.admin_user, target.admin_password, fresh=own is not None)
             server_info["configuration"] = configured.actions
+            jwt_scenarios = [s for s in args.scenario_list if s in JWT_MANAGERS]
+            if jwt_scenarios:
+                server_info["configuration"] += configure_jwt(target.admin_url, target.admin_user,
+                                                              target.admin_password, jwt_scenarios)
             parts = urlsplit(target.url)
             if parts.scheme == "http":
                 status, _ = heartbeat(parts.hostname or HOST, parts.port or 80)

@@ -3,13 +3,14 @@ listeners, driven through httpx's ASGI transport."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.services import PostgresServer, RedisServer, remove_postgres, start_postgres, start_redis
 from tokensmith.clock import FakeClock
 from tokensmith.datadir import initialise
 from tokensmith.node import Node
@@ -158,3 +159,38 @@ async def runtime(node: Node, settings: Settings) -> AsyncIterator[Runtime]:
     transport = httpx.ASGITransport(app=build_app(node, settings), client=("192.0.2.10", 40000))
     async with httpx.AsyncClient(transport=transport) as client:
         yield Runtime(client)
+
+
+# --------------------------------------------------------------------------- real servers (one per session)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for this test."""
+    with redis_server.client() as client:
+        client.flushall()
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = start_postgres()
+    yield server
+    remove_postgres(server)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The session's PostgreSQL database, emptied for this test."""
+    import psycopg
+
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS config_documents, config_meta, admin_users")
+    return postgres_server.url

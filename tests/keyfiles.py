@@ -46,3 +46,17 @@ async def generate(admin: Admin, key_pair_id: str | None = None, **settings: Any
     if key_pair_id is not None:
         body["id"] = key_pair_id
     return await admin.ok("POST", "/keyPairs/signing/generate", body)
+
+
+def java_keystore(key: Path, cert: Path, password: str, alias: str = "signingcert") -> bytes:
+    """A JKS keystore holding one private-key entry, as PingFederate's bulk export carries them."""
+    import jks
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    private = serialization.load_pem_private_key(key.read_bytes(), None)
+    der_key = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+    der_cert = x509.load_pem_x509_certificate(cert.read_bytes()).public_bytes(serialization.Encoding.DER)
+    entry = jks.PrivateKeyEntry.new(alias, [der_cert], der_key, "pkcs8")
+    return bytes(jks.KeyStore.new("jks", [entry]).saves(password))

@@ -1,4 +1,4 @@
-"""Command line: ``tokensmith serve`` and ``tokensmith init``."""
+"""Command line: ``tokensmith serve``, ``init``, ``export`` and ``import``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from tokensmith import __version__
+from tokensmith import __version__, cli_bulk
 from tokensmith.datadir import ADMIN_USER, initialise
 from tokensmith.errors import ConfigurationError
 from tokensmith.settings import Settings
@@ -26,6 +26,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--data-dir", type=Path, default=Path(_env("TOKENSMITH_DATA_DIR", "tokensmith-data")),
                        help="where configuration, token state and the master key live "
                             "(default: ./tokensmith-data, or TOKENSMITH_DATA_DIR)")
+        p.add_argument("--database-url", default=os.environ.get("TOKENSMITH_DATABASE_URL"),
+                       help="PostgreSQL database holding the configuration of a cluster, "
+                            "postgresql://USER:PASSWORD@HOST:PORT/DB (default: config.db in the data directory; "
+                            "or TOKENSMITH_DATABASE_URL)")
 
     serve = commands.add_parser("serve", help="start the runtime endpoints and the admin API")
     common(serve)
@@ -40,18 +44,32 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--cert", type=Path, default=None, help="TLS certificate (PEM); enables HTTPS")
     serve.add_argument("--key", type=Path, default=None, help="TLS private key (PEM)")
     serve.add_argument("--node-id", default=_env("TOKENSMITH_NODE_ID", "node-1"),
-                       help="this node's name in logs and headers")
+                       help="this node's name in logs, headers and metrics (default node-1)")
+    serve.add_argument("--region", default=_env("TOKENSMITH_REGION", "default"),
+                       help="this node's region (default 'default'); nodes of a region read tokens from "
+                            "--redis-replica-url")
+    serve.add_argument("--redis-url", default=os.environ.get("TOKENSMITH_REDIS_URL"),
+                       help="Redis holding the token state of a cluster: redis://HOST:PORT/DB, rediss://..., or "
+                            "redis+sentinel://HOST:26379,HOST:26379/MASTER (default: tokens.db in the data "
+                            "directory; or TOKENSMITH_REDIS_URL)")
+    serve.add_argument("--redis-replica-url", default=os.environ.get("TOKENSMITH_REDIS_REPLICA_URL"),
+                       help="this region's Redis replica; token lookups go there first "
+                            "(or TOKENSMITH_REDIS_REPLICA_URL)")
     serve.add_argument("--base-url", default=os.environ.get("TOKENSMITH_BASE_URL"),
                        help="public base URL of the runtime endpoints, used as issuer and in discovery "
                             "documents (default: taken from each request's Host header)")
     serve.add_argument("--forwarded-allow-ips", default=os.environ.get("TOKENSMITH_FORWARDED_ALLOW_IPS"),
                        help="comma-separated proxy addresses whose X-Forwarded-For/-Proto headers are "
                             "trusted (default: none are trusted)")
+    serve.add_argument("--key-rotation-days", type=float,
+                       default=float(_env("TOKENSMITH_KEY_ROTATION_DAYS", "30")),
+                       help="days between rotations of the centralized signing keys (default 30)")
     serve.add_argument("--log-level", default=_env("TOKENSMITH_LOG_LEVEL", "info"),
                        choices=["debug", "info", "warning", "error"])
 
     init = commands.add_parser("init", help="create the data directory and the administrator account")
     common(init)
+    cli_bulk.add_commands(commands, common)
     return parser
 
 
@@ -62,25 +80,51 @@ def _announce_password(password: str | None) -> None:
               "to choose it yourself.", flush=True)
 
 
+def _announce_cluster(settings: Settings) -> None:
+    if settings.redis_url is None and settings.database_url is None:
+        return
+    from tokensmith.state.redis_url import redact
+
+    state = redact(settings.redis_url) if settings.redis_url else "tokens.db (this node only)"
+    if settings.redis_replica_url:
+        state += f", reads from {redact(settings.redis_replica_url)}"
+    config = redact(settings.database_url) if settings.database_url else "config.db (this node only)"
+    print(f"Tokensmith {settings.node_id} in region {settings.region}: token state {state}; "
+          f"configuration {config}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "init":
-            settings = Settings(data_dir=args.data_dir)
+            settings = Settings(data_dir=args.data_dir, database_url=args.database_url)
+            settings.check()
             result = initialise(settings)
             _announce_password(result.admin_password)
             print(f"Data directory ready: {settings.data_dir}")
             return 0
+        if args.command == "export":
+            return cli_bulk.run_export(Settings(data_dir=args.data_dir), args)
+        if args.command == "import":
+            return cli_bulk.run_import(Settings(data_dir=args.data_dir), args)
         settings = Settings(
             data_dir=args.data_dir, host=args.host, port=args.port, admin_port=args.admin_port,
             workers=args.workers, cert_file=args.cert, key_file=args.key, node_id=args.node_id,
             log_level=args.log_level, base_url=args.base_url, forwarded_allow_ips=args.forwarded_allow_ips,
+            key_rotation_period=args.key_rotation_days * 86400.0,
+            region=args.region, redis_url=args.redis_url or None, redis_replica_url=args.redis_replica_url or None,
+            database_url=args.database_url or None,
         )
         settings.check()
         from tokensmith.supervisor import Supervisor, check_ports
 
         check_ports(settings)  # before anything is created on disk
+        if settings.redis_url is not None:
+            from tokensmith.state.check import check_redis
+
+            check_redis(settings)
         _announce_password(initialise(settings).admin_password)
+        _announce_cluster(settings)
 
         return Supervisor(settings).run()
     except ConfigurationError as exc:

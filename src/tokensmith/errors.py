@@ -4,6 +4,7 @@ Hierarchy::
 
     TokensmithError
     ├── OAuthError            RFC 6749 error JSON (error, error_description), status 400/401
+    │   └── TemporarilyUnavailable  503: token state unreachable or replication not acknowledged
     ├── AdminApiError         PingFederate ApiResult JSON (resultId, message, validationErrors)
     │   ├── BadRequest        400, malformed JSON
     │   ├── Unauthorized      401
@@ -54,6 +55,14 @@ class OAuthError(TokensmithError):
         if self.description:
             payload["error_description"] = self.description
         return orjson.dumps(payload)
+
+
+class TemporarilyUnavailable(OAuthError):
+    """503 ``temporarily_unavailable``: the shared token state could not do its part in time (RFC 6749
+    §4.1.2.1's code); the client may retry after ``Retry-After`` seconds."""
+
+    def __init__(self, description: str, retry_after: int = 1) -> None:
+        super().__init__("temporarily_unavailable", description, 503, {"retry-after": str(retry_after)})
 
 
 def invalid_request(description: str) -> OAuthError:

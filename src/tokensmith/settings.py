@@ -1,13 +1,16 @@
-"""Process settings: where data lives, which ports to serve, how many workers."""
+"""Process settings: where data lives, which ports to serve, how many workers, which cluster to join."""
 
 from __future__ import annotations
 
 import os
+import re
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tokensmith.errors import ConfigurationError
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,12 @@ class Settings:
     base_url: str | None = None
     forwarded_allow_ips: str | None = None  # trust X-Forwarded-* only from these proxies
     purge_interval: float = 60.0
+    key_rotation_period: float = 30 * 86400.0  # seconds between rotations of the centralized signing keys
     log_level: str = "info"
+    region: str = "default"
+    redis_url: str | None = None  # token state in Redis (cluster); None: tokens.db in the data directory
+    redis_replica_url: str | None = None  # this region's replica, for reads
+    database_url: str | None = None  # configuration in PostgreSQL (cluster); None: config.db
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -47,8 +55,11 @@ class Settings:
         return self.data_dir / "config.gen"
 
     def check(self) -> None:
+        self._check_cluster()
         if self.workers < 1:
             raise ConfigurationError("--workers must be at least 1")
+        if not 3600 <= self.key_rotation_period <= 3650 * 86400:
+            raise ConfigurationError("--key-rotation-days must be between 1/24 (one hour) and 3650")
         for name, port in (("--port", self.port), ("--admin-port", self.admin_port)):
             if not 0 <= port <= 65535:
                 raise ConfigurationError(f"{name} must be between 0 and 65535")
@@ -67,6 +78,29 @@ class Settings:
             except (ssl.SSLError, OSError) as exc:
                 raise ConfigurationError(f"cannot use --cert {self.cert_file} with --key {self.key_file}: "
                                          f"{exc}") from exc
+
+    def _check_cluster(self) -> None:
+        for option, value in (("--node-id", self.node_id), ("--region", self.region)):
+            if not NAME.match(value):
+                raise ConfigurationError(f"{option} must be 1 to 64 letters, digits, '.', '_' or '-', starting "
+                                         "with a letter or digit")
+        from tokensmith.state.redis_url import parse_redis_url
+
+        if self.redis_url is not None:
+            parse_redis_url(self.redis_url)
+        if self.redis_replica_url is not None:
+            if self.redis_url is None:
+                raise ConfigurationError("--redis-replica-url needs --redis-url (the primary or its Sentinels)")
+            if parse_redis_url(self.redis_replica_url, "--redis-replica-url").sentinel:
+                raise ConfigurationError("--redis-replica-url names one replica: redis://HOST:PORT/DB")
+        if self.database_url is not None:
+            from tokensmith.config.store import postgres_url
+
+            try:
+                postgres_url(self.database_url)
+            except Exception as exc:  # sqlalchemy's ArgumentError or our ValueError
+                raise ConfigurationError(f"--database-url must be a PostgreSQL URL "
+                                         f"(postgresql://USER@HOST:PORT/DB): {exc}") from exc
 
 
 def env_default(name: str, default: str | None = None) -> str | None:

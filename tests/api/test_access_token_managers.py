@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import REFERENCE, Admin
 
+JWT = "com.pingidentity.pf.access.token.management.plugins.JwtBearerAccessTokenManagementPlugin"
+
 FIELD_ORDER = [
     ("Token Length", "28"),
     ("Token Lifetime", "120"),
@@ -47,7 +49,7 @@ async def test_empty_configuration_comes_back_with_all_eight_defaults_in_order(a
 
 async def test_descriptor_lists_fields_with_defaults(admin: Admin) -> None:
     listing = await admin.ok("GET", "/oauth/accessTokenManagers/descriptors")
-    assert [d["id"] for d in listing["items"]] == [REFERENCE]
+    assert [d["id"] for d in listing["items"]] == [REFERENCE, JWT]
     descriptor = await admin.ok("GET", f"/oauth/accessTokenManagers/descriptors/{REFERENCE}")
     fields = descriptor["configDescriptor"]["fields"]
     assert [(f["name"], f["defaultValue"]) for f in fields] == FIELD_ORDER

@@ -15,7 +15,15 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from tests.conftest import Admin
-from tests.keyfiles import RSA_SETTINGS, b64, generate, openssl, openssl_key_and_cert, openssl_pkcs12
+from tests.keyfiles import (
+    RSA_SETTINGS,
+    b64,
+    generate,
+    java_keystore,
+    openssl,
+    openssl_key_and_cert,
+    openssl_pkcs12,
+)
 from tokensmith.clock import FakeClock
 from tokensmith.settings import Settings
 
@@ -299,3 +307,19 @@ async def test_csr_and_ca_response(admin: Admin, clock: FakeClock) -> None:
     refused = await admin.post(f"{PATH}/csr1/csr",
                                {"fileData": stranger.public_bytes(serialization.Encoding.PEM).decode()})
     assert refused.status_code == 422 and _paths(refused) == ["fileData"]
+
+
+@pytest.mark.parametrize("key_spec", [["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+                                      ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"]])
+async def test_import_java_keystore_as_pingfederate_exports_them(admin: Admin, tmp_path: Path,
+                                                                 key_spec: list[str]) -> None:
+    key, cert = openssl_key_and_cert(tmp_path, key_spec)
+    store = java_keystore(key, cert, "2FederateM0re")
+    wrong = await admin.post(f"{PATH}/import", {"id": "jks", "fileData": b64(store), "format": "PKCS12",
+                                                "password": "wrong-password"})
+    assert wrong.status_code == 422 and _paths(wrong) == ["password"]
+    imported = await admin.ok("POST", f"{PATH}/import", {"id": "jks", "fileData": b64(store), "format": "PKCS12",
+                                                         "password": "2FederateM0re"})
+    assert imported["subjectDN"] == "CN=acme.example, O=Acme, C=GB"
+    expected = openssl("x509", "-in", str(cert), "-noout", "-fingerprint", "-sha256", cwd=tmp_path)
+    assert imported["sha256Fingerprint"] == expected.decode().split("=", 1)[1].strip().replace(":", "")

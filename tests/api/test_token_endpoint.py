@@ -180,6 +180,7 @@ async def test_metadata_and_heartbeat(configured: Admin, runtime: Runtime) -> No
         assert meta["token_endpoint"] == "http://127.0.0.1:9031/as/token.oauth2"
         assert meta["introspection_endpoint"].endswith("/as/introspect.oauth2")
         assert meta["revocation_endpoint"].endswith("/as/revoke_token.oauth2")
+        assert meta["jwks_uri"] == "http://127.0.0.1:9031/pf/JWKS"
         assert "client_credentials" in meta["grant_types_supported"]
         assert meta["scopes_supported"] == ["read", "rw", "write"]
     beat = await runtime.client.get("http://127.0.0.1:9031/pf/heartbeat.ping")

@@ -8,11 +8,14 @@ parts, malformed bytes, slow senders, proxies.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tokensmith.oauth.http import Request, Response
 from tokensmith.runtime.http11 import ProxyTrust, RuntimeServer
@@ -233,3 +236,40 @@ def test_proxy_trust_picks_the_rightmost_untrusted_hop() -> None:
     assert trust.client("10.0.0.1", "1.1.1.1, 2.2.2.2, 192.168.1.1") == "2.2.2.2"
     assert trust.client("10.0.0.1", "192.168.1.1") == "192.168.1.1"
     assert not ProxyTrust(None).enabled and ProxyTrust("*").trusts("anything")
+
+
+_JUNK = st.one_of(
+    st.binary(max_size=300),
+    st.builds(lambda method, path, headers, body: method + b" " + path + b" HTTP/1.1\r\n" + headers + b"\r\n" + body,
+              st.sampled_from([b"GET", b"POST", b"HEAD", b"PUT", b"\x00", b""]),
+              st.binary(max_size=40),
+              st.binary(max_size=120),
+              st.binary(max_size=120)),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=_JUNK)
+async def test_arbitrary_bytes_never_take_the_listener_down(served: int, junk: bytes) -> None:
+    """Whatever arrives, the answer (if any) is well-formed HTTP, and the next client is served."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", served)
+    writer.write(junk)
+    with contextlib.suppress(OSError):
+        await writer.drain()
+        writer.write_eof()
+    raw = await asyncio.wait_for(reader.read(-1), 5)
+    writer.close()
+    assert raw == b"" or raw.startswith(b"HTTP/1.1 ")
+    assert b" 500 " not in raw.split(b"\r\n", 1)[0]
+    got = responses(await exchange(served, b"GET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+    assert got[0][0] == 200
+
+
+async def test_a_client_that_half_closes_still_gets_its_answers(served: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", served)
+    writer.write(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n")
+    writer.write_eof()
+    got = responses(await asyncio.wait_for(reader.read(-1), 5))
+    writer.close()
+    assert [orjson.loads(b)["path"] for _, _, b in got] == ["/slow", "/b"]
+    assert got[-1][1]["connection"] == "close"

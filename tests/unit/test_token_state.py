@@ -1,4 +1,4 @@
-"""The token-state contract, run against every backend (SQLite and the in-memory twin)."""
+"""The token-state contract, run against every backend (SQLite, Redis and the in-memory twin)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,24 @@ from pathlib import Path
 
 import pytest
 
+from tokensmith.clock import FakeClock
 from tokensmith.state.base import AccessTokenRecord, GrantRecord, TokenState, token_digest
 from tokensmith.state.memory import MemoryTokenState
+from tokensmith.state.redis import JTI_MARGIN, RedisTokenState
 from tokensmith.state.sqlite import SqliteTokenState
 
+NOW = 100.0  # the records below are issued at this time
 
-@pytest.fixture(params=["sqlite", "memory"])
+
+@pytest.fixture(params=["sqlite", "memory", "redis"])
 async def state(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TokenState]:
-    backend: TokenState = SqliteTokenState(tmp_path / "t.db") if request.param == "sqlite" else MemoryTokenState()
+    backend: TokenState
+    if request.param == "sqlite":
+        backend = SqliteTokenState(tmp_path / "t.db")
+    elif request.param == "memory":
+        backend = MemoryTokenState()
+    else:
+        backend = RedisTokenState.from_url(request.getfixturevalue("redis_url"), clock=FakeClock(NOW))
     yield backend
     await backend.close()
 
@@ -77,6 +87,15 @@ async def test_purge_removes_expired_tokens_and_grants(state: TokenState) -> Non
     await state.put_token(_token("new", exp=500))
     await state.put_grant(GrantRecord("g", token_digest("r"), "c", "atm", "u", "", {}, 0.0, 150.0))
     await state.put_token(_token("of-grant", exp=500, grant="g"))
+    if isinstance(state, RedisTokenState):
+        # Redis purges by itself: every key lives exactly as long as its record (clock at NOW).
+        assert await state.purge_expired(200.0) == 0
+        assert 49_900 < await state.ttl_ms("t", token_digest("old").hex()) <= 50_000
+        assert 399_900 < await state.ttl_ms("t", token_digest("new").hex()) <= 400_000
+        assert 49_900 < await state.ttl_ms("g", "g") <= 50_000
+        assert 49_900 < await state.ttl_ms("r", token_digest("r").hex()) <= 50_000
+        assert 399_900 < await state.ttl_ms("gt", "g") <= 400_000  # the grant's token index: its longest token
+        return
     removed = await state.purge_expired(200.0)
     assert removed == 3  # the expired token, the expired grant and the grant's token
     assert await state.get_token(token_digest("new")) is not None
@@ -103,6 +122,9 @@ async def test_jti_denylist_expires_with_the_token(state: TokenState) -> None:
     await state.revoke_jti("atm|jti-1", 150.0)  # never shortens an entry
     assert await state.is_jti_revoked("atm|jti-1", 180.0) is True
     assert await state.is_jti_revoked("atm|jti-1", 200.0) is False
+    if isinstance(state, RedisTokenState):  # purged by Redis: the entry lives as long as the token (+ margin)
+        assert 100_000 < await state.ttl_ms("j", "atm|jti-1") <= 100_000 + JTI_MARGIN * 1000
+        return
     await state.purge_expired(250.0)
     assert await state.is_jti_revoked("atm|jti-1", 0.0) is False
 
@@ -118,6 +140,52 @@ async def test_shared_values_compare_and_set(state: TokenState) -> None:
     assert await state.put_shared("keys", 1, b"stale") is False
     got = await state.get_shared("keys")
     assert got is not None and got.version == 2 and got.value == b"second"
+
+
+async def test_concurrent_extensions_only_ever_move_forward(state: TokenState) -> None:
+    await state.put_token(_token("t", exp=200))
+    targets = [210.0 + (i * 37) % 90 for i in range(40)]  # out of order
+    changed = await asyncio.gather(*(state.extend_token(token_digest("t"), t) for t in targets))
+    got = await state.get_token(token_digest("t"))
+    assert got is not None and got.expires_at == max(targets)
+    assert 1 <= sum(changed) <= len(targets)
+    assert await state.extend_token(token_digest("absent"), 500) is False
+
+
+async def test_one_of_concurrent_refresh_rolls_wins(state: TokenState) -> None:
+    await state.put_grant(GrantRecord("g", token_digest("r0"), "c", "atm", "u", "read", {}, 100.0, None))
+    results = await asyncio.gather(*(state.replace_refresh("g", token_digest("r0"), token_digest(f"r{i}"))
+                                     for i in range(1, 11)))
+    assert sum(results) == 1
+    winner = f"r{results.index(True) + 1}"
+    found = await state.get_grant_by_refresh(token_digest(winner))
+    assert found is not None and found.grant_id == "g"
+    for i in range(1, 11):
+        if f"r{i}" != winner:
+            assert await state.get_grant_by_refresh(token_digest(f"r{i}")) is None
+
+
+async def test_one_of_concurrent_compare_and_sets_wins(state: TokenState) -> None:
+    results = await asyncio.gather(*(state.put_shared("rotation", 0, f"v{i}".encode()) for i in range(10)))
+    assert sum(results) == 1
+    got = await state.get_shared("rotation")
+    assert got is not None and got.version == 1 and got.value == f"v{results.index(True)}".encode()
+
+
+async def test_revoking_a_grant_removes_every_token_issued_under_it(state: TokenState) -> None:
+    await state.put_grant(GrantRecord("g", token_digest("r"), "c", "atm", "u", "read", {}, 100.0, None))
+    await asyncio.gather(*(state.put_token(_token(f"a{i}", grant="g")) for i in range(20)))
+    assert await state.revoke_grant("g") == 20
+    assert await asyncio.gather(*(state.get_token(token_digest(f"a{i}")) for i in range(20))) == [None] * 20
+    assert await state.get_grant_by_refresh(token_digest("r")) is None
+    assert await state.revoke_grant("g") == 0
+
+
+async def test_many_concurrent_lookups_all_answer(state: TokenState) -> None:
+    await asyncio.gather(*(state.put_token(_token(f"m{i}")) for i in range(300)))
+    found = await asyncio.wait_for(asyncio.gather(*(state.get_token(token_digest(f"m{i}")) for i in range(300)),
+                                                  *(state.get_token(token_digest(f"x{i}")) for i in range(300))), 10)
+    assert sum(r is not None for r in found) == 300
 
 
 async def test_a_worker_never_answers_from_its_cache_after_another_worker_revoked(tmp_path: Path) -> None:

@@ -16,9 +16,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tokensmith import __version__
 from tokensmith.admin import models as m
 from tokensmith.admin.console import with_console
+from tokensmith.admin.metrics import MetricsEndpoint
 from tokensmith.admin.routes import (
     atms,
     authserver,
+    bulk,
     clients,
     keypairs,
     mappings,
@@ -36,7 +38,7 @@ from tokensmith.plugins.registry import access_token_managers, credential_valida
 OPENAPI = BASE + "/openapi.json"
 log = logging.getLogger("tokensmith.admin")
 # Every resource's routes, in the order they appear in the OpenAPI document.
-ROUTES = (atms, clients, authserver, mappings, pcvs, keypairs, sts_instances, sts_connections, sts_settings)
+ROUTES = (atms, clients, authserver, mappings, pcvs, keypairs, sts_instances, sts_connections, sts_settings, bulk)
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -114,8 +116,8 @@ def create_admin_app(node: Node) -> Any:
         module.register(app, deps)
 
     _install_openapi(app)
-    api = AdminSecurityMiddleware(app, AdminAuthenticator(node.store), {OPENAPI})  # type: ignore[arg-type]
-    return with_console(api, deps)  # /console/: the browser console, with its own sign-in
+    secured = AdminSecurityMiddleware(app, AdminAuthenticator(node.store), {OPENAPI})  # type: ignore[arg-type]
+    return MetricsEndpoint(with_console(secured, deps), node)  # /console/: the browser console, own sign-in
 
 
 def _install_openapi(app: FastAPI) -> None:

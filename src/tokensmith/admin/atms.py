@@ -7,7 +7,15 @@ from typing import Any
 from tokensmith.admin.context import AdminContext, check_instance_id, check_name, ref_id
 from tokensmith.config.model import ATM, CLIENT, MAPPING, SETTINGS, ConfigModel
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
-from tokensmith.plugins.configuration import normalize
+from tokensmith.plugins.configuration import NormalizedConfig, normalize
+from tokensmith.plugins.descriptors import InstanceCheck, PluginDescriptor
+from tokensmith.plugins.inheritance import (
+    ancestors,
+    children,
+    effective_configuration,
+    mark_inherited,
+    merge_for_child,
+)
 
 PATH = "/oauth/accessTokenManagers"
 DESCRIPTORS = PATH + "/descriptors"
@@ -44,8 +52,7 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
         errors.add("pluginDescriptorRef.id", f"'{descriptor_id}' is not a known access token manager type")
     elif existing is not None and existing["pluginDescriptorRef"]["id"] != descriptor_id:
         errors.add("pluginDescriptorRef.id", "The plugin type of an existing instance cannot change")
-    if body.get("parentRef"):
-        errors.add("parentRef", "This access token manager type does not support parent instances")
+    parent_config = _parent_config(model, body, descriptor, errors)
 
     contract_in = body.get("attributeContract") or {}
     extended: list[dict[str, Any]] = []
@@ -100,13 +107,15 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
 
     config: dict[str, Any] = {"tables": [], "fields": []}
     if descriptor is not None:
-        config = normalize(descriptor, body.get("configuration"), errors, ctx.field_secrets).doc
+        config = _configuration(ctx, model, descriptor, my_id, body.get("configuration"), parent_config, errors)
     errors.raise_if_any()
     assert descriptor is not None and descriptor_id is not None
+    parent = ref_id(body, "parentRef")
     return {
         "id": my_id,
         "name": body["name"],
         "pluginDescriptorRef": {"id": descriptor_id},
+        **({"parentRef": {"id": parent}} if parent else {}),
         "configuration": config,
         "lastModified": ctx.timestamp(),
         "attributeContract": contract,
@@ -116,6 +125,62 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
         "sessionValidationSettings": svs,
         "sequenceNumber": existing["sequenceNumber"] if existing else _next_sequence(model),
     }
+
+
+def _parent_config(model: ConfigModel, body: dict[str, Any], descriptor: PluginDescriptor | None,
+                   errors: ErrorCollector) -> dict[str, Any] | None:
+    if not body.get("parentRef"):
+        return None
+    parent_id = ref_id(body, "parentRef")
+    parent = model.get(ATM, parent_id or "")
+    if descriptor is not None and not descriptor.supports_parent:
+        errors.add("parentRef", "This access token manager type does not support parent instances")
+    elif parent is None:
+        errors.add("parentRef.id", f"Access token manager '{parent_id}' does not exist")
+    elif descriptor is not None and parent["pluginDescriptorRef"]["id"] != descriptor.id:
+        errors.add("parentRef.id", f"Access token manager '{parent_id}' is of another type")
+    elif parent_id == body.get("id") or body.get("id") in ancestors(model, parent):
+        errors.add("parentRef.id", "An access token manager cannot be its own ancestor")
+    else:
+        return effective_configuration(model, parent)
+    return None
+
+
+def _configuration(ctx: AdminContext, model: ConfigModel, descriptor: PluginDescriptor, instance_id: Any,
+                   raw: Any, parent_config: dict[str, Any] | None, errors: ErrorCollector) -> dict[str, Any]:
+    """Normalise and check a submitted configuration (a child's is merged over its parent's first)."""
+    if parent_config is None:
+        config = normalize(descriptor, raw, errors, ctx.field_secrets).doc
+    else:
+        merged, own_fields, own_tables = merge_for_child(parent_config, raw)
+        config = mark_inherited(normalize(descriptor, merged, errors, ctx.field_secrets).doc, own_fields, own_tables)
+    if not errors:
+        check = InstanceCheck(model, str(instance_id), NormalizedConfig(config), ctx.box)
+        for rule in descriptor.instance_rules:
+            errors.errors.extend(rule(check))
+    return config
+
+
+def _refresh_children(ctx: AdminContext, model: ConfigModel, parent_id: str, depth: int = 0) -> None:
+    """After a parent changes, give each child the parent's new values for what it inherits, checking
+    that the child is still valid; refuse the change (naming the child) when it is not."""
+    assert ctx.atm_types is not None
+    for child in children(model, parent_id):
+        descriptor = ctx.atm_types.get(child["pluginDescriptorRef"]["id"])
+        if descriptor is None or depth > 8:
+            continue
+        config = effective_configuration(model, child)
+        errors = ErrorCollector()
+        normalize(descriptor, config, errors, ctx.field_secrets)
+        if not errors:
+            check = InstanceCheck(model, child["id"], NormalizedConfig(config), ctx.box)
+            for rule in descriptor.instance_rules:
+                errors.errors.extend(rule(check))
+        if errors:
+            raise ValidationFailed([FieldError(e.field_path, f"Child access token manager '{child['id']}': "
+                                               f"{e.message}", e.error_id) for e in errors.errors])
+        model.put(ATM, child["id"], {**child, "configuration": config, "lastModified": ctx.timestamp()})
+        _refresh_children(ctx, model, child["id"], depth + 1)
 
 
 def _next_sequence(model: ConfigModel) -> int:
@@ -142,6 +207,7 @@ def update(ctx: AdminContext, model: ConfigModel, atm_id: str, body: dict[str, A
     body = {**body, "id": atm_id}
     doc = _build(ctx, model, body, errors, existing)
     model.put(ATM, atm_id, doc)
+    _refresh_children(ctx, model, atm_id)
     return doc
 
 
@@ -156,6 +222,8 @@ def users(model: ConfigModel, atm_id: str) -> list[FieldError]:
         if mapping["accessTokenManagerRef"]["id"] == atm_id:
             found.append(FieldError("", f"Access token mapping '{mapping['id']}' maps to it",
                                     "resource_in_use"))
+    for child in children(model, atm_id):
+        found.append(FieldError("", f"Access token manager '{child['id']}' is its child", "resource_in_use"))
     auth = model.setting("authServer") or {}
     if auth.get("atmIdForOAuthGrantManagement") == atm_id:
         found.append(FieldError("", "Authorization server settings use it for grant management",

@@ -8,7 +8,16 @@ their SHA-256 digest.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from tokensmith.atm.base import (
+    AtmCommon,
+    BuildContext,
+    IssuedToken,
+    IssueRequest,
+    ManagedAtm,
+    RevokeOutcome,
+)
 from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.plugins.descriptors import (
@@ -19,7 +28,11 @@ from tokensmith.plugins.descriptors import (
     integer,
     options_of,
 )
-from tokensmith.state.base import AccessTokenRecord
+from tokensmith.state.base import AccessTokenRecord, token_digest
+
+if TYPE_CHECKING:
+    from tokensmith.config.snapshot import Snapshot
+    from tokensmith.oauth.runtime import Runtime
 
 PLUGIN_ID = "org.sourceid.oauth20.token.plugin.impl.ReferenceBearerAccessTokenManagementPlugin"
 
@@ -133,3 +146,77 @@ class ReferencePolicy:
         if self.max_lifetime is not None:
             target = min(target, record.issued_at + self.max_lifetime)
         return target if target > record.expires_at else None
+
+
+# --------------------------------------------------------------------------- runtime
+
+RESERVED = {"active", "scope", "client_id", "token_type", "exp", "iat"}
+
+
+class ReferenceAtm(ManagedAtm):
+    """A reference token manager: the token is a random string; its data lives in the token state."""
+
+    def __init__(self, common: AtmCommon, policy: ReferencePolicy) -> None:
+        super().__init__(common)
+        self.policy = policy
+
+    @property
+    def expand_scope_groups(self) -> bool:
+        return self.policy.expand_scope_groups
+
+    async def issue(self, rt: Runtime, request: IssueRequest) -> IssuedToken:
+        value = self.policy.new_token_value()
+        record = AccessTokenRecord(token_digest(value), self.id, request.client_id, " ".join(request.scopes),
+                                   dict(request.attributes), request.now, self.policy.initial_expiry(request.now),
+                                   request.grant_id)
+        await rt.state.put_token(record)
+        return IssuedToken(value, record.expires_at)
+
+
+class ReferenceType:
+    descriptor = DESCRIPTOR
+
+    def build(self, common: AtmCommon, config: NormalizedConfig, context: BuildContext) -> ReferenceAtm:
+        return ReferenceAtm(common, ReferencePolicy.from_config(config))
+
+    def could_be(self, token: str) -> bool:
+        return "." not in token  # values are URL-safe base64 characters
+
+    async def introspect(self, rt: Runtime, snapshot: Snapshot, token: str, now: float,
+                         caller: str) -> dict[str, Any] | None:
+        digest = token_digest(token)
+        record = await rt.state.get_token(digest)
+        if record is None or record.expires_at <= now:
+            return None
+        atm = snapshot.atms.get(record.atm_id)
+        if not isinstance(atm, ReferenceAtm) or not atm.allows(caller):
+            return None
+        expires_at = record.expires_at  # the record may be shared with the state's cache: never change it
+        new_expiry = atm.policy.extended_expiry(record, now)
+        if new_expiry is not None and await rt.state.extend_token(digest, new_expiry):
+            expires_at = new_expiry
+        payload: dict[str, Any] = {"active": True}
+        if record.scope:
+            payload["scope"] = record.scope
+        payload["client_id"] = record.client_id
+        payload["token_type"] = "Bearer"
+        payload["exp"] = int(expires_at)
+        payload["iat"] = int(record.issued_at)
+        for name, value in record.attributes.items():
+            if name not in RESERVED:
+                payload[name] = value
+        return payload
+
+    async def revoke(self, rt: Runtime, snapshot: Snapshot, token: str, client_id: str,
+                     now: float) -> RevokeOutcome:
+        digest = token_digest(token)
+        record = await rt.state.get_token(digest)
+        if record is None:
+            return RevokeOutcome.NOT_FOUND
+        if record.client_id != client_id:
+            return RevokeOutcome.NOT_YOURS
+        await rt.state.delete_token(digest)
+        return RevokeOutcome.REVOKED
+
+
+TYPE = ReferenceType()

@@ -6,34 +6,25 @@ touch the configuration database.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from tokensmith.admin.authserver import current as authserver_current
-from tokensmith.atm.reference import PLUGIN_ID as REFERENCE_ID
-from tokensmith.atm.reference import ReferencePolicy
+from tokensmith.atm.base import AtmBuildError, AtmCommon, AtmRuntime, AtmType, BuildContext
+from tokensmith.atm.types import atm_types
 from tokensmith.config.model import ATM, CLIENT, MAPPING, PCV, SETTINGS, ConfigModel
 from tokensmith.keys.ring import KeyLoader, KeyRing
 from tokensmith.oauth.mapping import CompiledMapping
 from tokensmith.pcv.simple import PLUGIN_ID as SIMPLE_PCV_ID
 from tokensmith.pcv.simple import SimpleValidator
 from tokensmith.plugins.configuration import NormalizedConfig
+from tokensmith.plugins.inheritance import effective_configuration
 from tokensmith.sts import runtime as sts_runtime
 
 UNIT_SECONDS = {"MINUTES": 60, "HOURS": 3600, "DAYS": 86400}
-
-
-@dataclass(frozen=True)
-class RuntimeAtm:
-    id: str
-    policy: ReferencePolicy
-    attributes: dict[str, bool]  # contract attribute name -> multiValued
-    resource_uris: tuple[str, ...]
-    restrict_clients: bool
-    allowed_clients: frozenset[str]
-
-    def allows(self, client_id: str) -> bool:
-        return not self.restrict_clients or client_id in self.allowed_clients
+log = logging.getLogger("tokensmith.config")
+RuntimeAtm = AtmRuntime  # an access token manager compiled for the hot path, whatever its type
 
 
 @dataclass(frozen=True)
@@ -80,6 +71,7 @@ class Snapshot:
     resource_index: tuple[tuple[str, str], ...] = ()  # (resource URI prefix, atm id), longest first
     keys: KeyRing = field(default_factory=KeyRing)  # loaded signing key pairs
     sts: sts_runtime.StsRuntime = field(default_factory=sts_runtime.StsRuntime)  # WS-Trust STS
+    atm_types: tuple[AtmType, ...] = ()  # every token format, asked in turn at introspection and revocation
 
     def atm_for_resource(self, resource: str) -> str | None:
         for prefix, atm_id in self.resource_index:
@@ -128,22 +120,19 @@ def _scopes(auth: dict[str, Any]) -> Scopes:
 def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
     """The snapshot of ``model``. ``keys`` keeps loaded key pairs across builds (one per worker)."""
     ring = keys.ring(model) if keys is not None else KeyRing()
+    mappings = {doc["id"]: CompiledMapping.from_doc(doc) for doc in model.all(MAPPING)}
+    types = atm_types()
+    context = BuildContext(ring, mappings, keys.box if keys is not None else None)
     atms: dict[str, RuntimeAtm] = {}
     for doc in model.all(ATM):
-        if doc["pluginDescriptorRef"]["id"] != REFERENCE_ID:
+        atm_type = types.get(doc["pluginDescriptorRef"]["id"])
+        if atm_type is None:
             continue
-        contract = doc["attributeContract"]
-        attrs = {a["name"]: bool(a.get("multiValued")) for a in contract["coreAttributes"]}
-        attrs.update({a["name"]: bool(a.get("multiValued")) for a in contract["extendedAttributes"]})
-        acs = doc["accessControlSettings"]
-        atms[doc["id"]] = RuntimeAtm(
-            id=doc["id"],
-            policy=ReferencePolicy.from_config(NormalizedConfig(doc["configuration"])),
-            attributes=attrs,
-            resource_uris=tuple(doc["selectionSettings"]["resourceUris"]),
-            restrict_clients=bool(acs.get("restrictClients")),
-            allowed_clients=frozenset(c["id"] for c in acs.get("allowedClients", [])),
-        )
+        try:
+            atms[doc["id"]] = atm_type.build(AtmCommon.from_doc(doc),
+                                             NormalizedConfig(effective_configuration(model, doc)), context)
+        except AtmBuildError as exc:  # serve the rest; this manager issues nothing until fixed
+            log.error("access token manager %r is unavailable: %s", doc["id"], exc)
     auth = authserver_current(model)
     lifetime = auth.get("persistentGrantLifetime", -1)
     unit = UNIT_SECONDS.get(auth.get("persistentGrantLifetimeUnit", "DAYS"), 86400)
@@ -160,7 +149,7 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
         default_atm=default,
         clients={doc["clientId"]: _client(doc) for doc in model.all(CLIENT)},
         scopes=_scopes(auth),
-        mappings={doc["id"]: CompiledMapping.from_doc(doc) for doc in model.all(MAPPING)},
+        mappings=mappings,
         validators=validators,
         refresh_token_length=int(auth.get("refreshTokenLength", 42)),
         roll_refresh_tokens=bool(auth.get("rollRefreshTokenValues", False)),
@@ -168,4 +157,5 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
         resource_index=tuple(index),
         keys=ring,
         sts=sts_runtime.build(model, ring),
+        atm_types=tuple(types.values()),
     )

@@ -3,6 +3,12 @@
 Every admin write runs :meth:`ConfigStore.mutate`: it loads the whole configuration inside one
 write transaction, lets the caller validate and change it, writes back only the documents that
 changed, bumps the version and commits. Either everything lands or nothing does.
+
+Two databases are supported: SQLite (one node; the default) and PostgreSQL (``--database-url``,
+shared by every node of a cluster). On PostgreSQL, writers serialise on a transaction-scoped
+advisory lock, readers see one consistent snapshot (REPEATABLE READ), and every committed write
+sends ``NOTIFY tokensmith_config, '<version>'`` so other nodes reload at once (see
+:mod:`tokensmith.config.watcher`).
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    text,
     update,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from tokensmith.config.model import ConfigModel
 
@@ -55,6 +62,17 @@ admin_users = Table(
 
 T = TypeVar("T")
 READ_ONLY = "tokensmith_read_only"
+CHANNEL = "tokensmith_config"
+WRITE_LOCK = 0x746F6B656E  # PostgreSQL advisory lock key of admin writes ("token")
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+
+
+def postgres_url(url: str) -> str:
+    """``url`` as SQLAlchemy's psycopg 3 URL (``postgresql+psycopg://``)."""
+    parsed = make_url(url)
+    if parsed.drivername not in POSTGRES_SCHEMES:
+        raise ValueError(f"not a PostgreSQL URL (scheme {parsed.drivername}://)")
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
 def _sqlite_engine(path: Path) -> Engine:
@@ -81,11 +99,29 @@ def _sqlite_engine(path: Path) -> Engine:
 class ConfigStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        self.postgres = engine.dialect.name == "postgresql"
+        with engine.begin() as conn:  # nodes starting together must not create the tables twice
+            self._lock(conn)
+            metadata.create_all(conn)
 
     @classmethod
     def sqlite(cls, path: Path) -> ConfigStore:
         return cls(_sqlite_engine(path))
+
+    @classmethod
+    def postgresql(cls, url: str) -> ConfigStore:
+        return cls(create_engine(postgres_url(url), pool_pre_ping=True, pool_size=4, max_overflow=8))
+
+    def listen_url(self) -> str | None:
+        """A libpq URL for a LISTEN connection (PostgreSQL only)."""
+        if not self.postgres:
+            return None
+        return self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def _lock(self, conn: Connection) -> None:
+        """Serialise writers (SQLite already did, with BEGIN IMMEDIATE)."""
+        if self.postgres:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK})
 
     # ----------------------------------------------------------------- documents
 
@@ -109,6 +145,8 @@ class ConfigStore:
     def reading(self) -> Iterator[Connection]:
         """A consistent read-only view (a deferred transaction: it never blocks writers)."""
         with self.engine.connect() as conn:
+            if self.postgres:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
             conn.info[READ_ONLY] = True
             try:
                 with conn.begin():
@@ -130,10 +168,14 @@ class ConfigStore:
         If ``change`` raises, nothing is written.
         """
         with self.engine.begin() as conn:
+            self._lock(conn)
             model = self._load(conn)
             result = change(model)
             if model.dirty:
                 self._write(conn, model)
+                if self.postgres:  # delivered to listeners when (and only if) the transaction commits
+                    conn.execute(text("SELECT pg_notify(:channel, :version)"),
+                                 {"channel": CHANNEL, "version": str(model.version)})
             return result, model
 
     def _write(self, conn: Connection, model: ConfigModel) -> None:
@@ -168,9 +210,41 @@ class ConfigStore:
 
     def set_admin(self, username: str, password_hash: str) -> None:
         with self.engine.begin() as conn:
+            self._lock(conn)
             if conn.execute(update(admin_users).where(admin_users.c.username == username)
                             .values(password_hash=password_hash)).rowcount == 0:
                 conn.execute(insert(admin_users).values(username=username, password_hash=password_hash))
 
+    def add_first_admin(self, username: str, password_hash: str) -> bool:
+        """Create ``username`` only if there is no administrator yet (atomic across nodes)."""
+        with self.engine.begin() as conn:
+            self._lock(conn)
+            if conn.execute(select(admin_users.c.username).limit(1)).first() is not None:
+                return False
+            conn.execute(insert(admin_users).values(username=username, password_hash=password_hash))
+            return True
+
+    # ----------------------------------------------------------------- metadata
+
+    def claim_meta(self, name: str, value: str) -> str:
+        """Store ``value`` under ``name`` unless something is stored already; return what is stored."""
+        with self.engine.begin() as conn:
+            self._lock(conn)
+            row = conn.execute(select(meta.c.value).where(meta.c.name == name)).first()
+            if row is not None:
+                return str(row[0])
+            conn.execute(insert(meta).values(name=name, value=value))
+            return value
+
+    def meta_value(self, name: str) -> str | None:
+        with self.reading() as conn:
+            row = conn.execute(select(meta.c.value).where(meta.c.name == name)).first()
+            return str(row[0]) if row else None
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+def open_store(database_url: str | None, sqlite_path: Path) -> ConfigStore:
+    """The cluster's PostgreSQL store when ``database_url`` is set, else the node's SQLite file."""
+    return ConfigStore.postgresql(database_url) if database_url else ConfigStore.sqlite(sqlite_path)

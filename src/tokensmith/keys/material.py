@@ -289,9 +289,11 @@ def read_key_pair_file(data: bytes, fmt: str | None, password: str) -> KeyPairMa
     """Parse an imported file. ``fmt`` is "PKCS12", "PEM" or None (detect)."""
     if len(data) > MAX_FILE_BYTES:
         raise KeyMaterialError("fileData", f"The file is larger than {MAX_FILE_BYTES // 1024} KiB")
-    if data[:4] in JAVA_KEYSTORE_MAGIC:
-        raise KeyMaterialError("fileData", "This is a Java keystore (JKS/JCEKS), not PKCS12; convert it first, "
-                               "e.g. keytool -importkeystore -deststoretype PKCS12")
+    if data[:4] in JAVA_KEYSTORE_MAGIC:  # PingFederate bulk exports carry keystores
+        from tokensmith.keys import javakeystore
+
+        key, leaf, chain = javakeystore.read(data, password)
+        return KeyPairMaterial(check_key(key), leaf, chain)
     is_pem = b"-----BEGIN" in data
     if fmt == "PEM" or (fmt is None and is_pem):
         if not is_pem:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, RSAKey
 
 from tokensmith.config.model import KEYPAIR, ConfigModel
@@ -63,8 +66,10 @@ class SigningKey:
         der = material.certificate.public_bytes(serialization.Encoding.DER)
         key_type, size = key_facts(material.key)
         key = material.key
-        jose_key: RSAKey | ECKey = (ECKey.import_key(key) if isinstance(key, ec.EllipticCurvePrivateKey)
-                                    else RSAKey.import_key(key))
+        with warnings.catch_warnings():  # a small RSA key may be loaded (SAML); JWT rules refuse it
+            warnings.simplefilter("ignore", SecurityWarning)
+            jose_key: RSAKey | ECKey = (ECKey.import_key(key) if isinstance(key, ec.EllipticCurvePrivateKey)
+                                        else RSAKey.import_key(key))
         chain_der = [c.public_bytes(serialization.Encoding.DER) for c in material.chain]
         return cls(
             id=key_pair_id, private_key=material.key, certificate=material.certificate, chain=material.chain,
@@ -150,9 +155,18 @@ class KeyLoader:
     def __init__(self, box: SecretBox) -> None:
         self._box = box
         self._cache: dict[str, tuple[tuple[str, ...], SigningKey]] = {}
+        self._lock = threading.Lock()  # snapshots are built on the event loop and by the cluster watcher
         self.loads = 0  # key pairs decrypted and parsed so far (for tests and diagnostics)
 
+    @property
+    def box(self) -> SecretBox:
+        return self._box
+
     def ring(self, model: ConfigModel) -> KeyRing:
+        with self._lock:
+            return self._ring(model)
+
+    def _ring(self, model: ConfigModel) -> KeyRing:
         fresh: dict[str, tuple[tuple[str, ...], SigningKey]] = {}
         unavailable: dict[str, str] = {}
         for doc in model.all(KEYPAIR):

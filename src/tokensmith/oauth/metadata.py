@@ -23,6 +23,7 @@ def metadata(snapshot: Snapshot, request: Request) -> dict[str, Any]:
         "token_endpoint": f"{base}/as/token.oauth2",
         "introspection_endpoint": f"{base}/as/introspect.oauth2",
         "revocation_endpoint": f"{base}/as/revoke_token.oauth2",
+        "jwks_uri": f"{base}/pf/JWKS",
         "grant_types_supported": GRANT_TYPES,
         "response_types_supported": [],
         "scopes_supported": scopes,

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from tokensmith.clock import Clock
 from tokensmith.config.snapshot import Snapshot
 from tokensmith.crypto.secretbox import SecretBox
+from tokensmith.keys.central import CentralKeys
+from tokensmith.keys.remote import RemoteJwks
 from tokensmith.state.base import TokenState
 
 
@@ -17,3 +19,5 @@ class Runtime:
     state: TokenState
     clock: Clock
     box: SecretBox
+    central_keys: CentralKeys | None = None  # centralized signing keys (JWT managers, /pf/JWKS)
+    remote_jwks: RemoteJwks | None = None  # partners' JWK sets fetched from URLs

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from tokensmith.atm.base import IssuedToken, IssueRequest
 from tokensmith.config.snapshot import RuntimeAtm, RuntimeClient, Snapshot
 from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError, invalid_client, invalid_request
@@ -15,7 +16,7 @@ from tokensmith.oauth.http import Request, Response, error_response, json_respon
 from tokensmith.oauth.mapping import CompiledMapping, Sources
 from tokensmith.oauth.runtime import Runtime
 from tokensmith.oauth.selection import select
-from tokensmith.state.base import AccessTokenRecord, GrantRecord, token_digest
+from tokensmith.state.base import GrantRecord, token_digest
 
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_PASSWORD = "password"
@@ -84,25 +85,23 @@ def _attributes(snapshot: Snapshot, atm: RuntimeAtm, mapping: CompiledMapping | 
 
 
 def _scope_string(names: list[str], atm: RuntimeAtm, snapshot: Snapshot) -> str:
-    if atm.policy.expand_scope_groups:
+    if atm.expand_scope_groups:
         names = scope_rules.expand(names, snapshot.scopes)
     return " ".join(names)
 
 
 async def _issue(rt: Runtime, atm: RuntimeAtm, client_id: str, scope: str, attributes: dict[str, Any],
-                 now: float, grant_id: str | None) -> tuple[str, AccessTokenRecord]:
-    value = atm.policy.new_token_value()
-    record = AccessTokenRecord(token_digest(value), atm.id, client_id, scope, attributes, now,
-                               atm.policy.initial_expiry(now), grant_id)
-    await rt.state.put_token(record)
-    return value, record
+                 now: float, grant_id: str | None) -> tuple[IssuedToken, str]:
+    token = await atm.issue(rt, IssueRequest(client_id, tuple(scope.split()), attributes, now, grant_id))
+    return token, scope
 
 
-def _response(value: str, record: AccessTokenRecord, now: float, refresh: str | None = None) -> Response:
-    payload: dict[str, Any] = {"access_token": value, "token_type": "Bearer",
-                               "expires_in": int(record.expires_at - now)}
-    if record.scope:
-        payload["scope"] = record.scope
+def _response(issued: tuple[IssuedToken, str], now: float, refresh: str | None = None) -> Response:
+    token, scope = issued
+    payload: dict[str, Any] = {"access_token": token.value, "token_type": "Bearer",
+                               "expires_in": int(token.expires_at - now)}
+    if scope:
+        payload["scope"] = scope
     if refresh:
         payload["refresh_token"] = refresh
     return json_response(payload)
@@ -116,8 +115,7 @@ async def _client_credentials(rt: Runtime, snapshot: Snapshot, client: RuntimeCl
     context["OAuthScopes"] = scope.split()
     sources = Sources(context, {}, {})
     attributes = _attributes(snapshot, atm, _mapping(snapshot, atm, "client_credentials"), sources)
-    value, record = await _issue(rt, atm, client.client_id, scope, attributes, now, None)
-    return _response(value, record, now)
+    return _response(await _issue(rt, atm, client.client_id, scope, attributes, now, None), now)
 
 
 async def _password(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: dict[str, str],
@@ -146,16 +144,15 @@ async def _password(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form
     attributes = _attributes(snapshot, atm, _mapping(snapshot, atm, validator_id), sources)
 
     if "REFRESH_TOKEN" not in client.grant_types:
-        value, record = await _issue(rt, atm, client.client_id, scope, attributes, now, None)
-        return _response(value, record, now)
+        return _response(await _issue(rt, atm, client.client_id, scope, attributes, now, None), now)
     refresh = _new_refresh(snapshot)
     lifetime = snapshot.persistent_grant_lifetime
     grant = GrantRecord(urlsafe_token(22), token_digest(refresh), client.client_id, atm.id,
                         username, " ".join(names), attributes, now,
                         None if lifetime is None else now + lifetime)
     await rt.state.put_grant(grant)
-    value, record = await _issue(rt, atm, client.client_id, scope, attributes, now, grant.grant_id)
-    return _response(value, record, now, refresh)
+    issued = await _issue(rt, atm, client.client_id, scope, attributes, now, grant.grant_id)
+    return _response(issued, now, refresh)
 
 
 def _new_refresh(snapshot: Snapshot) -> str:
@@ -187,5 +184,5 @@ async def _refresh(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form:
         refresh = _new_refresh(snapshot)
         if not await rt.state.replace_refresh(grant.grant_id, old_hash, token_digest(refresh)):
             raise OAuthError("invalid_grant", "The refresh token is not valid")
-    value, record = await _issue(rt, atm, client.client_id, scope, grant.attributes, now, grant.grant_id)
-    return _response(value, record, now, refresh or presented)
+    issued = await _issue(rt, atm, client.client_id, scope, grant.attributes, now, grant.grant_id)
+    return _response(issued, now, refresh or presented)

@@ -9,12 +9,34 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tokensmith.config.model import ConfigModel
+    from tokensmith.crypto.secretbox import SecretBox
+    from tokensmith.errors import FieldError
+    from tokensmith.plugins.configuration import NormalizedConfig
 
 # A field rule returns an error message, or None when the value is acceptable.
 FieldRule = Callable[[str], str | None]
 # A cross-field rule receives {field name: value} and returns (field name, message) pairs.
 ConfigRule = Callable[[dict[str, str]], list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class InstanceCheck:
+    """What an instance rule may read: the whole configuration model and the instance's own
+    (normalised, valid so far) configuration, with secrets still encrypted under ``box``."""
+
+    model: ConfigModel
+    instance_id: str
+    config: NormalizedConfig
+    box: SecretBox
+
+
+# An instance rule checks what depends on other configuration (key pairs, other instances) and
+# returns errors whose fieldPath starts at "configuration".
+InstanceRule = Callable[[InstanceCheck], "list[FieldError]"]
 
 
 class FieldType(StrEnum):
@@ -97,6 +119,7 @@ class PluginDescriptor:
     supports_extended_contract: bool = True
     rules: tuple[ConfigRule, ...] = ()
     supports_parent: bool = False
+    instance_rules: tuple[InstanceRule, ...] = ()
     field_index: dict[str, FieldDescriptor] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -28,9 +28,9 @@ class PluginRegistry:
 
 
 def access_token_managers() -> PluginRegistry:
-    from tokensmith.atm import reference
+    from tokensmith.atm.types import atm_types
 
-    return PluginRegistry("access token manager", [reference.DESCRIPTOR])
+    return PluginRegistry("access token manager", [t.descriptor for t in atm_types().values()])
 
 
 def credential_validators() -> PluginRegistry:
@@ -41,6 +41,7 @@ def credential_validators() -> PluginRegistry:
 
 def key_pair_users() -> KeyPairUsage:
     """Every consumer of signing key pairs, asked before a key pair is deleted."""
+    from tokensmith.atm.jwt import rules as jwt_rules
     from tokensmith.sts.keypairs import key_pair_users as sts_key_pair_users
 
-    return KeyPairUsage([sts_key_pair_users])
+    return KeyPairUsage([jwt_rules.key_pair_users, sts_key_pair_users])

@@ -16,6 +16,7 @@ import orjson
 from tokensmith.node import Node
 from tokensmith.oauth.http import JSON_HEADERS, Request, Response
 from tokensmith.oauth.introspect import introspection_endpoint
+from tokensmith.oauth.jwks import Publisher
 from tokensmith.oauth.metadata import metadata_endpoint
 from tokensmith.oauth.revoke import revocation_endpoint
 from tokensmith.oauth.token import token_endpoint
@@ -65,6 +66,7 @@ class RuntimeApp:
                 return await sts_endpoint(rt, request, role)
 
             return handler
+        self.publisher = Publisher(rt)  # /pf/JWKS and everything under /ext/
 
         self.routes: dict[str, Handler] = {
             "/as/token.oauth2": token,
@@ -76,11 +78,18 @@ class RuntimeApp:
             "/pf/sts.wst": sts("pf"),
             "/idp/sts.wst": sts("idp"),
             "/sp/sts.wst": sts("sp"),
+            "/pf/JWKS": self.publisher.pf_jwks,
         }
+
+    def _handler(self, path: str) -> Handler | None:
+        handler = self.routes.get(path)
+        if handler is None and path.startswith("/ext/"):
+            handler = self.publisher.ext
+        return handler
 
     async def dispatch(self, request: Request) -> Response:
         """Answer one request; the same entry point for the ASGI app and the HTTP/1.1 listener."""
-        handler = self.routes.get(request.path)
+        handler = self._handler(request.path)
         if handler is None:
             return _error(404, "not_found", "No such endpoint")
         try:
@@ -95,7 +104,7 @@ class RuntimeApp:
             return
         if scope["type"] != "http":
             return
-        if scope["path"] not in self.routes:
+        if self._handler(scope["path"]) is None:
             await self._send(send, _error(404, "not_found", "No such endpoint"))
             return
         body = b""

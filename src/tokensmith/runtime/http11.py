@@ -118,6 +118,7 @@ class Connection(asyncio.Protocol):
         "body_bytes",
         "busy",
         "closing",
+        "eof",
         "header_bytes",
         "headers",
         "parser",
@@ -141,6 +142,7 @@ class Connection(asyncio.Protocol):
         self.scheme = server.scheme
         self.queue: deque[tuple[Request, bool]] = deque()
         self.busy = False
+        self.eof = False
         self.closing = False
         self.paused = False
         self.write_paused = False
@@ -177,7 +179,11 @@ class Connection(asyncio.Protocol):
                 self._fail(400, "The request is not valid HTTP/1.1")
 
     def eof_received(self) -> bool | None:
-        return None  # close our side too
+        """The client will send nothing more: answer what is owed, then close."""
+        if self.busy or self.queue:
+            self.eof = True
+            return True  # keep our side open for the answers
+        return None  # nothing owed: close our side too
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -289,7 +295,7 @@ class Connection(asyncio.Protocol):
             response = _error_body(500, "server_error", "The server could not complete the request")
         else:
             response = task.result()
-        keep_alive = keep_alive and not self.server.stopping
+        keep_alive = keep_alive and not self.server.stopping and not (self.eof and not self.queue)
         self._write(response, keep_alive, head)
         if not keep_alive:
             self.closing = True

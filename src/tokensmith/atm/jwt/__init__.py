@@ -1,0 +1,1 @@
+"""The JSON Web Token access token manager (``JwtBearerAccessTokenManagementPlugin``)."""

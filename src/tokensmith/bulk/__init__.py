@@ -1,0 +1,1 @@
+"""Configuration export and import in PingFederate's bulk format (``/bulk/export``, ``/bulk/import``)."""
