@@ -96,6 +96,19 @@ def _cell(desc: FieldDescriptor, form: FormInput, name: str, stored_items: list[
     return out
 
 
+def _untouched(table: TableDescriptor, row: dict[str, Any]) -> bool:
+    """True when every cell is empty, its default, or an unticked box."""
+    columns = {c.name: c for c in table.columns}
+
+    def blank(cell: dict[str, Any]) -> bool:
+        column = columns.get(cell["name"])
+        value = cell.get("value", "")
+        unticked = column is not None and column.type is FieldType.CHECK_BOX and value == "false"
+        return not cell.get("encryptedValue") and (value in ("", column.default if column else "") or unticked)
+
+    return all(blank(cell) for cell in row["fields"])
+
+
 def parse(descriptor: PluginDescriptor, form: FormInput, stored: Config | None, has_parent: bool,
           action: RowAction | None = None) -> Config:
     """The draft a submitted form describes (``stored``: the instance's saved configuration)."""
@@ -120,6 +133,8 @@ def parse(descriptor: PluginDescriptor, form: FormInput, stored: Config | None, 
             rows.append(row)
         if action is not None:
             action.apply(prefix, rows, lambda t=table: _blank_row(t))  # type: ignore[misc]
+        else:  # saving: a new row nobody filled in is not a row (a form shows one empty row per table)
+            rows = [r for r in rows if "_orig" in r or not _untouched(table, r)]
         entry: dict[str, Any] = {"name": table.name, "rows": rows}
         if has_parent and checked(form, table_path(table.name) + ".inherited"):
             entry["inherited"] = True
