@@ -49,13 +49,14 @@ from admin import (
     issue_tokens,
 )
 from spread import Spread, established_connections, measure_spread
+from sts import STS_PATH, check_sts, configure_sts
 from tsserver import HOST, ServerError, ServerProcess, cpu_seconds, heartbeat, machine_busy_seconds
 from wrkrun import INSTALL_HINT, WrkError, WrkResult, find_wrk, run_wrk, wrk_version
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 DEFAULT_JSON = BENCH_DIR / "results" / "latest.json"
-SCENARIOS = ("issue", "introspect", *JWT_MANAGERS)
+SCENARIOS = ("issue", "introspect", *JWT_MANAGERS, "sts")
 FORM_HEADERS = {"Authorization": CLIENT_AUTHORIZATION, "Content-Type": "application/x-www-form-urlencoded"}
 # What the service is meant to reach on a 2-core machine (compared against, never enforced).
 TARGETS: dict[str, dict[str, float]] = {
@@ -63,6 +64,7 @@ TARGETS: dict[str, dict[str, float]] = {
     "introspect": {"min_requests_per_s": 20_000, "max_p99_ms": 10.0},
     "jwt-rs256": {"min_requests_per_s": 6_000, "max_p99_ms": 10.0},
     "jwt-es256": {"min_requests_per_s": 12_000, "max_p99_ms": 10.0},
+    "sts": {"min_requests_per_s": 3_000, "max_p99_ms": 50.0},
 }
 
 
@@ -316,6 +318,22 @@ def scenario_introspect(target: Target, args: argparse.Namespace, wrk: str, work
     return outcome
 
 
+def scenario_sts(target: Target, args: argparse.Namespace, wrk: str, workdir: Path,
+                 rng: random.Random) -> ScenarioOutcome:
+    outcome = ScenarioOutcome("sts")
+    body_file = configure_sts(target.admin_url, target.admin_user, target.admin_password, workdir)
+    problems = check_sts(target.url, body_file)
+    if problems:
+        outcome.problems.append(f"STS requests before the run failed: {problems[:2]}")
+        return outcome
+    measure(outcome, target, args, wrk, STS_PATH, "sts.lua", [str(body_file)])
+    problems = check_sts(target.url, body_file)
+    outcome.checks["after"] = {"signed_saml2_responses": 5 - len(problems)}
+    if problems:
+        outcome.problems.append(f"STS requests after the run failed: {problems[:2]}")
+    return outcome
+
+
 Scenario = Callable[[Target, argparse.Namespace, str, Path, random.Random], ScenarioOutcome]
 
 
@@ -339,7 +357,7 @@ def scenario_jwt(name: str) -> Scenario:
 
 
 RUNNERS: dict[str, Scenario] = {"issue": scenario_issue, "introspect": scenario_introspect,
-                                **{name: scenario_jwt(name) for name in JWT_MANAGERS}}
+                                **{name: scenario_jwt(name) for name in JWT_MANAGERS}, "sts": scenario_sts}
 
 
 # --------------------------------------------------------------------------- report

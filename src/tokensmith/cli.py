@@ -104,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Data directory ready: {settings.data_dir}")
             return 0
         if args.command == "export":
-            return cli_bulk.run_export(Settings(data_dir=args.data_dir), args)
+            return cli_bulk.run_export(Settings(data_dir=args.data_dir, database_url=args.database_url or None), args)
         if args.command == "import":
-            return cli_bulk.run_import(Settings(data_dir=args.data_dir), args)
+            return cli_bulk.run_import(Settings(data_dir=args.data_dir, database_url=args.database_url or None), args)
         settings = Settings(
             data_dir=args.data_dir, host=args.host, port=args.port, admin_port=args.admin_port,
             workers=args.workers, cert_file=args.cert, key_file=args.key, node_id=args.node_id,

@@ -44,7 +44,7 @@ def _node(settings: Settings) -> Any:
     from tokensmith.datadir import initialise
     from tokensmith.node import Node
 
-    if not settings.config_db.exists():
+    if settings.database_url is None and not settings.config_db.exists():
         raise ConfigurationError(f"{settings.data_dir} holds no configuration; run tokensmith init first")
     initialise(settings)
     return Node(settings)

@@ -22,7 +22,7 @@ from tokensmith.keys.material import key_facts
 from tokensmith.keys.ring import SigningKey
 from tokensmith.plugins.descriptors import FieldDescriptor, FieldType, PluginDescriptor, check_box, integer, options_of
 from tokensmith.sts.generators.base import CompileInput, GeneratorType
-from tokensmith.sts.tokens import JWT_TOKEN_TYPES, TT_JWT, IssuedToken, IssueRequest
+from tokensmith.sts.tokens import JWT_TOKEN_TYPES, TT_JWT, IssuedToken, IssueRequest, TokenRefused
 from tokensmith.sts.xml import WSSE, q
 
 PLUGIN_ID = "org.tokensmith.addons.generator.jwt.JwtTokenGenerator"
@@ -84,7 +84,10 @@ class JwtGenerator:
         header = {"alg": self.algorithm, "typ": "JWT"}
         if self.include_kid:
             header["kid"] = self.key.id
-        compact = jwt.encode(header, claims, self.key.jose_key, algorithms=[self.algorithm])
+        try:
+            compact = jwt.encode(header, claims, self.key.jose_key, algorithms=[self.algorithm])
+        except (TypeError, ValueError) as exc:
+            raise TokenRefused(f"The token cannot be written: {exc}", "RequestFailed") from exc
         element = etree.Element(q(WSSE, "BinarySecurityToken"), nsmap={"wsse": WSSE}, ValueType=TT_JWT,
                                 EncodingType=BASE64_BINARY)
         element.text = base64.b64encode(compact.encode("ascii")).decode("ascii")

@@ -17,6 +17,12 @@ from tokensmith.cli import main
 from tokensmith.settings import Settings
 
 
+def _where(settings: Settings) -> list[str]:
+    """Command-line options naming the test node's data directory (and configuration database)."""
+    found = ["--data-dir", str(settings.data_dir)]
+    return [*found, "--database-url", settings.database_url] if settings.database_url else found
+
+
 async def _configure(admin: Admin) -> None:
     await generate(admin, "signer")
     await admin.ok("POST", "/passwordCredentialValidators", {
@@ -135,7 +141,7 @@ async def test_pingfederate_style_document_with_a_java_keystore_and_a_foreign_se
     ]}
     path = tmp_path / "export.json"
     path.write_text(json.dumps(document))
-    argv = ["import", "--data-dir", str(settings.data_dir), str(path)]
+    argv = ["import", *_where(settings), str(path)]
     assert await asyncio.to_thread(main, argv) == 1  # ${...} left as is, and the foreign secret cannot be read
     err = capsys.readouterr().err
     assert "nothing was imported" in err and "operations[2].items[0].clientAuth.encryptedSecret" in err
@@ -153,7 +159,7 @@ async def test_cli_export_with_a_portable_key_password(admin: Admin, settings: S
     await generate(admin, "signer")
     out = tmp_path / "config.json"
     monkeypatch.setenv("EXPORT_PW", "portable-password-1")
-    assert await asyncio.to_thread(main, ["export", "--data-dir", str(settings.data_dir), "-o", str(out),
+    assert await asyncio.to_thread(main, ["export", *_where(settings), "-o", str(out),
                                           "--key-password-env", "EXPORT_PW"]) == 0
     assert out.stat().st_mode & 0o777 == 0o600
     item = json.loads(out.read_text())["operations"][0]["items"][0]
@@ -161,5 +167,5 @@ async def test_cli_export_with_a_portable_key_password(admin: Admin, settings: S
     await admin.ok("DELETE", "/keyPairs/signing/signer")
     result = await admin.ok("POST", "/bulk/import", json.loads(out.read_text()), status=200)
     assert result["saved"]["/keyPairs/signing"] == 1
-    assert await asyncio.to_thread(main, ["export", "--data-dir", str(settings.data_dir), "--key-password-env",
+    assert await asyncio.to_thread(main, ["export", *_where(settings), "--key-password-env",
                                           "UNSET_VAR_X"]) == 2

@@ -234,6 +234,11 @@ async def test_processors_validate_their_references(admin: Admin) -> None:
         "configuration": {"fields": [{"name": "Issuer", "value": "i"}, {"name": "JWKS", "value": "{}"},
                                      {"name": "JWKS Endpoint URI", "value": "https://x/jwks"}]}})
     assert any("exactly one" in e for e in _errors(jwt_two_sources))
+    bad_jwks = await admin.post("/idp/tokenProcessors", {
+        "id": "j", "name": "j", "pluginDescriptorRef": {"id": JWT_PROC},
+        "configuration": {"fields": [{"name": "Issuer", "value": "i"},
+                                     {"name": "JWKS", "value": '{"keys": [{"kty": "RSA"}]}'}]}})
+    assert any(e.startswith("configuration.fields[JWKS]") for e in _errors(bad_jwks))
     saml = await admin.ok("POST", "/idp/tokenProcessors", {
         "id": "s", "name": "s", "pluginDescriptorRef": {"id": SAML20_PROC}, "configuration": {},
         "attributeContract": {"extendedAttributes": [{"name": "role", "masked": True}]}})

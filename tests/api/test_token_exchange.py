@@ -30,6 +30,7 @@ from tests.stskit import (
     signing_key,
     xmlsec1_verify,
 )
+from tokensmith.clock import FakeClock
 
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 TT = "urn:ietf:params:oauth:token-type:"
@@ -151,6 +152,13 @@ async def test_bad_jwts_are_refused(admin: Admin, runtime: Runtime) -> None:
         assert response.json()["error"] == "invalid_request"
 
 
+async def test_claims_xml_cannot_carry_are_refused_not_a_server_error(admin: Admin, runtime: Runtime) -> None:
+    await _setup(admin, {"JWKS": _public_jwks()})
+    response = await _exchange(runtime, _jwt({"groups": ["ok", "bad\u0001value"]}))
+    assert response.status_code == 400, response.text
+    assert "cannot be written" in response.json()["error_description"]
+
+
 async def test_exchange_errors(admin: Admin, runtime: Runtime) -> None:
     await _setup(admin, {"JWKS": _public_jwks()})
     missing = await runtime.token({"grant_type": EXCHANGE, "subject_token": _jwt()}, APP)
@@ -204,3 +212,54 @@ async def test_saml1_and_addon_jwt_generators(admin: Admin, runtime: Runtime, tm
     assert claims["sub"] == "alice" and claims["aud"] == "https://api.example" and claims["groups"] == ["a", "b"]
     assert claims["exp"] - claims["iat"] == 3600
     assert time.time() > 0
+
+
+async def test_a_jwt_from_our_manager_is_exchanged_for_a_saml_assertion(admin: Admin, runtime: Runtime,
+                                                                       tmp_path: Path, clock: FakeClock) -> None:
+    """End to end: a JWT access token from this server's JWT manager (RS256, key pair 'signer', kid
+    'k1') is the subject token; the JWT processor trusts that manager's keys."""
+    from tests.jwtkit import jwt_atm
+
+    await generate(admin, "signer")
+    await jwt_atm(admin, "jwtatm", {"JWS Algorithm": "RS256", "Active Signing Certificate Key ID": "k1",
+                                    "Issuer Claim Value": "https://as.example"},
+                  certificates=[("k1", "signer")],
+                  attributeContract={"extendedAttributes": [{"name": "sub"}]})
+    await admin.mapping("CLIENT_CREDENTIALS", "jwtatm", {"sub": ("CONTEXT", "ClientId")})
+    await admin.client_app(*APP, grants=("CLIENT_CREDENTIALS", "TOKEN_EXCHANGE"),
+                           defaultAccessTokenManagerRef={"id": "jwtatm"})
+    access = (await runtime.access_token(APP))["access_token"]
+    assert access.count(".") == 2
+    await admin.ok("POST", "/idp/tokenProcessors", {
+        "id": "ourjwt", "name": "Our JWTs", "pluginDescriptorRef": {"id": JWT_PROC},
+        "configuration": {"fields": [{"name": "Access Token Manager", "value": "jwtatm"},
+                                     {"name": "Issuer", "value": "https://as.example"}]},
+        "attributeContract": {"coreAttributes": [{"name": "sub"}], "extendedAttributes": [{"name": "client_id"}]}})
+    await generator(admin)
+    await admin.ok("POST", "/tokenProcessorToTokenGeneratorMappings", {
+        "sourceId": "ourjwt", "targetId": "saml2gen",
+        "attributeContractFulfillment": {"SAML_SUBJECT": {"source": {"type": "TOKEN"}, "value": "sub"},
+                                         "role": {"source": {"type": "TEXT"}, "value": "api-client"}}})
+    response = await runtime.token({"grant_type": EXCHANGE, "subject_token": access,
+                                    "subject_token_type": TT + "access_token",
+                                    "requested_token_type": TT + "saml2"}, APP)
+    assert response.status_code == 200, response.text
+    xml = base64.urlsafe_b64decode(response.json()["access_token"] + "==")
+    assert_schema_valid(xml, "2.0")
+    assert xmlsec1_verify(xml, await _cert(admin), tmp_path).returncode == 0
+    assert etree.fromstring(xml).xpath("string(saml:Subject/saml:NameID)", namespaces=NS) == APP[0]
+    # a JWT of another manager (same key pair, same issuer) is not one of 'jwtatm''s tokens
+    await jwt_atm(admin, "otheratm", {"JWS Algorithm": "RS256", "Active Signing Certificate Key ID": "k2",
+                                      "Issuer Claim Value": "https://as.example"},
+                  certificates=[("k2", "signer")], attributeContract={"extendedAttributes": [{"name": "sub"}]})
+    await admin.mapping("CLIENT_CREDENTIALS", "otheratm", {"sub": ("CONTEXT", "ClientId")})
+    other = (await runtime.token({"grant_type": "client_credentials", "access_token_manager_id": "otheratm"},
+                                 APP)).json()["access_token"]
+    refused = await runtime.token({"grant_type": EXCHANGE, "subject_token": other,
+                                   "subject_token_type": TT + "access_token"}, APP)
+    assert refused.status_code == 400 and "not issued by access token manager 'jwtatm'" in refused.text
+    # and a JWT of our manager that has expired is refused
+    clock.advance(3 * 3600)
+    expired = await runtime.token({"grant_type": EXCHANGE, "subject_token": access,
+                                   "subject_token_type": TT + "access_token"}, APP)
+    assert expired.status_code == 400

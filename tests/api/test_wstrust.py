@@ -30,6 +30,7 @@ from tests.stskit import (
     wst2005_issue,
     xmlsec1_verify,
 )
+from tokensmith.clock import FakeClock
 from tokensmith.keys.ring import SigningKey
 
 SOAP12_TYPE = "application/soap+xml; charset=utf-8"
@@ -117,6 +118,41 @@ async def test_trailing_slash_ws_trust_13_namespace_is_accepted(sts: Admin, http
         b'xmlns:wst="http://docs.oasis-open.org/ws-sx/ws-trust/200512/"')
     response = await _post(http, body)
     assert response.status_code == 200, response.text
+
+
+async def test_applies_to_with_markup_characters_is_echoed_escaped(sts: Admin, http: httpx.AsyncClient) -> None:
+    body = cxf_issue("alice", "alice-password-1", applies_to="https://rp.example.com/app?a=1&amp;b=&lt;2&gt;\"")
+    response = await _post(http, body)
+    assert response.status_code == 200, response.text
+    echoed = etree.fromstring(response.content).xpath("string(//*[local-name()='AppliesTo']//*[local-name()="
+                                                       "'Address'])")
+    assert echoed == 'https://rp.example.com/app?a=1&b=<2>"'
+
+
+async def test_username_lockout_after_authentication_attempts(sts: Admin, http: httpx.AsyncClient,
+                                                              clock: FakeClock) -> None:
+    pcv = await sts.ok("GET", "/passwordCredentialValidators/simple")
+    pcv["configuration"]["tables"][0]["rows"].append({"fields": [
+        {"name": "Username", "value": "lockme"}, {"name": "Password", "value": "lockme-password-1"},
+        {"name": "Confirm Password", "value": "lockme-password-1"}]})
+    await sts.ok("PUT", "/passwordCredentialValidators/simple", pcv)
+    for _ in range(3):
+        assert fault_code((await _post(http, cxf_issue("lockme", "wrong"))).content) == "wst:FailedAuthentication"
+    locked = await _post(http, cxf_issue("lockme", "lockme-password-1"))
+    assert b"Too many failed attempts" in locked.content
+    clock.advance(61)
+    assert (await _post(http, cxf_issue("lockme", "lockme-password-1"))).status_code == 200
+
+
+async def test_an_x509_token_beside_the_username_token_is_passed_over(sts: Admin, http: httpx.AsyncClient) -> None:
+    x509 = ('<o:BinarySecurityToken u:Id="uuid-x509" ValueType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-'
+            'wss-x509-token-profile-1.0#X509v3" EncodingType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-'
+            'soap-message-security-1.0#Base64Binary">MIIB</o:BinarySecurityToken>')
+    body = wcf_issue("alice", "alice-password-1").replace(b"<o:UsernameToken", x509.encode() + b"<o:UsernameToken")
+    assert (await _post(http, body, content_type=SOAP12_TYPE)).status_code == 200
+    alone = wcf_issue("alice", "alice-password-1").replace(b"<o:UsernameToken", x509.encode() + b"<o:Ignored")
+    alone = alone.replace(b"</o:UsernameToken>", b"</o:Ignored>")
+    assert fault_code((await _post(http, alone, content_type=SOAP12_TYPE)).content) == "wst:InvalidSecurityToken"
 
 
 async def test_wrong_password_is_a_failed_authentication_fault(sts: Admin, http: httpx.AsyncClient) -> None:

@@ -38,7 +38,7 @@ from tokensmith.plugins.registry import access_token_managers, credential_valida
 OPENAPI = BASE + "/openapi.json"
 log = logging.getLogger("tokensmith.admin")
 # Every resource's routes, in the order they appear in the OpenAPI document.
-ROUTES = (atms, clients, authserver, mappings, pcvs, keypairs, sts_instances, sts_connections, sts_settings, bulk)
+ROUTES = (atms, clients, authserver, mappings, pcvs, keypairs, bulk, sts_instances, sts_connections, sts_settings)
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:

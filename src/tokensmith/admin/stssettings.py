@@ -10,6 +10,7 @@ from typing import Any
 
 from tokensmith.admin.context import AdminContext
 from tokensmith.config.model import SETTINGS, TRUSTED_CA, ConfigModel
+from tokensmith.crypto.secretbox import SecretBoxError
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
 from tokensmith.keys import material as km
 from tokensmith.sts.certs import certificate_from_text, der_b64
@@ -93,6 +94,14 @@ def get_ws_trust(ctx: AdminContext, model: ConfigModel) -> dict[str, Any]:
     }
 
 
+def _readable(ctx: AdminContext, protected: str) -> bool:
+    try:
+        ctx.box.decrypt(protected)
+    except SecretBoxError:
+        return False
+    return True
+
+
 def put_ws_trust(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
     errors = ErrorCollector()
     current = model.get(SETTINGS, WS_TRUST) or {}
@@ -109,6 +118,10 @@ def put_ws_trust(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) ->
         elif user.get("encryptedPassword") and name in known \
                 and known[name]["encryptedPassword"] == user["encryptedPassword"]:
             users.append(known[name])
+        elif user.get("encryptedPassword") and _readable(ctx, user["encryptedPassword"]):
+            password = ctx.box.decrypt(user["encryptedPassword"])  # an export of this server (or its cluster)
+            users.append({"username": name, "encryptedPassword": user["encryptedPassword"],
+                          "_digest": ctx.box.digest(password).hex()})
         else:
             errors.add(f"users[{i}].password", "Give a password (or the unchanged encryptedPassword)",
                        "required_field_missing")

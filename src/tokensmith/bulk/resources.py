@@ -147,6 +147,8 @@ _save_atm = _upsert(ATM, "id", atms.create, atms.update)
 
 def registry() -> list[BulkResource]:
     """Every resource type an export holds, in the order an import saves them."""
+    from tokensmith.sts import bulk as sts_bulk
+
     return [
         BulkResource("/keyPairs/signing", km.KeyPairFile, _export_key_pairs, _save_key_pair),
         BulkResource("/passwordCredentialValidators", m.PasswordCredentialValidator,
@@ -162,6 +164,7 @@ def registry() -> list[BulkResource]:
         BulkResource("/oauth/accessTokenMappings", m.AccessTokenMapping, _documents(MAPPING, mappings.render),
                      _upsert(MAPPING, "id", lambda ctx, model, item: mappings.create(model, item),
                              lambda ctx, model, key, item: mappings.update(model, key, item))),
+        *sts_bulk.resources(),  # WS-Trust STS: trusted CAs, settings, generators, processors, mappings, connections
     ]
 
 

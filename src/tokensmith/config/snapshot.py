@@ -70,8 +70,8 @@ class Snapshot:
     persistent_grant_lifetime: float | None = None  # seconds; None = indefinite
     resource_index: tuple[tuple[str, str], ...] = ()  # (resource URI prefix, atm id), longest first
     keys: KeyRing = field(default_factory=KeyRing)  # loaded signing key pairs
-    sts: sts_runtime.StsRuntime = field(default_factory=sts_runtime.StsRuntime)  # WS-Trust STS
     atm_types: tuple[AtmType, ...] = ()  # every token format, asked in turn at introspection and revocation
+    sts: sts_runtime.StsRuntime = field(default_factory=sts_runtime.StsRuntime)  # WS-Trust STS
 
     def atm_for_resource(self, resource: str) -> str | None:
         for prefix, atm_id in self.resource_index:
@@ -156,6 +156,6 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
         persistent_grant_lifetime=None if lifetime is None or lifetime < 0 else float(lifetime) * unit,
         resource_index=tuple(index),
         keys=ring,
-        sts=sts_runtime.build(model, ring),
         atm_types=tuple(types.values()),
+        sts=sts_runtime.build(model, ring),
     )

@@ -20,6 +20,7 @@ from tokensmith.oauth.http import Response, json_response
 from tokensmith.oauth.runtime import Runtime
 from tokensmith.sts import mapping as sts_mapping
 from tokensmith.sts import xml as x
+from tokensmith.sts.managers import manager_check
 from tokensmith.sts.processors.runtime import Incoming
 from tokensmith.sts.runtime import StsRuntime, TokenMapping
 from tokensmith.sts.tokens import TT_ACCESS_TOKEN, TT_JWT, TT_SAML1, TT_SAML2, IssueRequest, TokenRefused
@@ -90,12 +91,13 @@ async def token_exchange(rt: Runtime, snapshot: Snapshot, client: RuntimeClient,
                          + (f" and requested_token_type '{requested}'" if requested else ""))
     identity = None
     chosen = candidates[0]
+    manager = manager_check(rt, snapshot)
     reason = "The subject_token is not valid"
     for m in candidates:
         runtime = sts.processors[m.processor].runtime
         assert runtime is not None
         try:
-            identity = await runtime.process(token, now)
+            identity = await runtime.process(token, now, manager)
         except TokenRefused as error:
             reason = f"The subject_token is not valid: {error.message}"
             continue

@@ -61,12 +61,13 @@ class RuntimeApp:
         async def revoke(request: Request) -> Response:
             return await revocation_endpoint(rt, request)
 
+        self.publisher = Publisher(rt)  # /pf/JWKS and everything under /ext/
+
         def sts(role: str) -> Handler:
             async def handler(request: Request) -> Response:
                 return await sts_endpoint(rt, request, role)
 
             return handler
-        self.publisher = Publisher(rt)  # /pf/JWKS and everything under /ext/
 
         self.routes: dict[str, Handler] = {
             "/as/token.oauth2": token,
@@ -75,10 +76,10 @@ class RuntimeApp:
             "/.well-known/oauth-authorization-server": metadata,
             "/.well-known/openid-configuration": metadata,
             "/pf/heartbeat.ping": heartbeat,
+            "/pf/JWKS": self.publisher.pf_jwks,
             "/pf/sts.wst": sts("pf"),
             "/idp/sts.wst": sts("idp"),
             "/sp/sts.wst": sts("sp"),
-            "/pf/JWKS": self.publisher.pf_jwks,
         }
 
     def _handler(self, path: str) -> Handler | None:

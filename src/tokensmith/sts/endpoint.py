@@ -26,7 +26,8 @@ from tokensmith.oauth.runtime import Runtime
 from tokensmith.sts import mapping as sts_mapping
 from tokensmith.sts import soap, wstrust
 from tokensmith.sts import xml as x
-from tokensmith.sts.processors.runtime import Incoming
+from tokensmith.sts.managers import manager_check
+from tokensmith.sts.processors.runtime import Incoming, ManagerCheck
 from tokensmith.sts.runtime import Connection, GeneratorEntry, StsRuntime, TokenMapping
 from tokensmith.sts.saml import verify
 from tokensmith.sts.tokens import SYMMETRIC_KEY, Identity, IssuedToken, IssueRequest, ProofKey, TokenRefused
@@ -95,12 +96,16 @@ async def sts_endpoint(rt: Runtime, request: Request, role: str) -> Response:
         if role == "sp":
             payload = await _sp(sts, env, rst, call, now)
         else:
-            payload = await _translate(sts, env, rst, call, now)
+            payload = await _translate(sts, env, rst, call, now, manager_check(rt, snapshot))
         return soap.response(env.soap, payload)
     except StsFault as fault:
         return soap.fault_response(fault, soap_ns, trust_ns, relates)
     except TokenRefused as error:
         return soap.fault_response(_refused(error), soap_ns, trust_ns, relates)
+    except Exception:  # never a bare error page: log it and answer with a SOAP fault
+        log.exception("unexpected error on %s", request.path)
+        failed = StsFault("RequestFailed", "The STS could not complete the request", sender=False)
+        return soap.fault_response(failed, soap_ns, trust_ns, relates)
 
 
 # --------------------------------------------------------------------------- issuing
@@ -168,18 +173,19 @@ def _candidates(sts: StsRuntime, rst: wstrust.Rst, call: Call, token: Incoming) 
     return found
 
 
-async def _translate(sts: StsRuntime, env: soap.Envelope, rst: wstrust.Rst, call: Call, now: float) -> bytes:
+async def _translate(sts: StsRuntime, env: soap.Envelope, rst: wstrust.Rst, call: Call, now: float,
+                     manager: ManagerCheck) -> bytes:
     token = rst.token
     if token is None:
         raise StsFault("InvalidRequest", "The request presents no token (wsse:Security, OnBehalfOf or "
                                          "ValidateTarget)")
     if rst.request_type == wstrust.VALIDATE:
-        return await _validate(sts, env, rst, call, token, now)
+        return await _validate(sts, env, rst, call, token, now, manager)
     candidates = _candidates(sts, rst, call, token)
     if not candidates:
         raise StsFault("InvalidRequest", "No token processor to token generator mapping accepts this token"
                        + (f" for TokenType '{rst.token_type}'" if rst.token_type else ""))
-    identity, chosen = await _process(sts, token, candidates, now)
+    identity, chosen = await _process(sts, token, candidates, now, manager)
     generator = _generator(sts, chosen.generator)
     subject, attributes = sts_mapping.apply(chosen.compiled, generator.contract,
                                             sts_mapping.sources(identity.attributes, _context(call, rst, identity)),
@@ -187,8 +193,8 @@ async def _translate(sts: StsRuntime, env: soap.Envelope, rst: wstrust.Rst, call
     return _issue(generator, rst, subject, attributes, identity, now, env)
 
 
-async def _process(sts: StsRuntime, token: Incoming, candidates: list[TokenMapping],
-                   now: float) -> tuple[Identity, TokenMapping]:
+async def _process(sts: StsRuntime, token: Incoming, candidates: list[TokenMapping], now: float,
+                   manager: ManagerCheck) -> tuple[Identity, TokenMapping]:
     tried: set[str] = set()
     last: TokenRefused | None = None
     for m in candidates:
@@ -198,7 +204,7 @@ async def _process(sts: StsRuntime, token: Incoming, candidates: list[TokenMappi
         runtime = sts.processors[m.processor].runtime
         assert runtime is not None
         try:
-            return await runtime.process(token, now), m
+            return await runtime.process(token, now, manager), m
         except TokenRefused as error:
             last = error
     assert last is not None
@@ -206,7 +212,7 @@ async def _process(sts: StsRuntime, token: Incoming, candidates: list[TokenMappi
 
 
 async def _validate(sts: StsRuntime, env: soap.Envelope, rst: wstrust.Rst, call: Call, token: Incoming,
-                    now: float) -> bytes:
+                    now: float, manager: ManagerCheck) -> bytes:
     processors = [p for p in sts.processors.values() if p.runtime is not None and token.kind in p.runtime.kinds
                   and (not call.processor_id or p.id == call.processor_id)]
     if not processors:
@@ -215,7 +221,7 @@ async def _validate(sts: StsRuntime, env: soap.Envelope, rst: wstrust.Rst, call:
     for p in processors:
         assert p.runtime is not None
         try:
-            await p.runtime.process(token, now)
+            await p.runtime.process(token, now, manager)
             return wstrust.validate_response(env, rst, True, "")
         except TokenRefused as error:
             reason = error.message

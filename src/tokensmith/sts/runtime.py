@@ -9,11 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
-from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from tokensmith.config.model import (
-    ATM,
     IDP_CONNECTION,
     PCV,
     SETTINGS,
@@ -23,7 +21,7 @@ from tokensmith.config.model import (
     TRUSTED_CA,
     ConfigModel,
 )
-from tokensmith.keys.ring import KeyRing, UnknownKeyPair
+from tokensmith.keys.ring import KeyRing
 from tokensmith.oauth.mapping import CompiledMapping
 from tokensmith.pcv.simple import PLUGIN_ID as SIMPLE_PCV_ID
 from tokensmith.pcv.simple import SimpleValidator
@@ -110,7 +108,7 @@ def _generators(model: ConfigModel, keys: KeyRing) -> dict[str, GeneratorEntry]:
         source = CompileInput(doc["id"], instances.values(config), instances.tables(config), extended, keys)
         try:
             out[doc["id"]] = GeneratorEntry(doc["id"], kind, contract, kind.compile(source))
-        except (UnknownKeyPair, KeyError, ValueError) as exc:
+        except Exception as exc:  # one broken instance must not take the snapshot (and the node) down
             log.error("token generator %r cannot be used: %s", doc["id"], exc)
             out[doc["id"]] = GeneratorEntry(doc["id"], kind, contract, None, str(exc))
     return out
@@ -118,14 +116,6 @@ def _generators(model: ConfigModel, keys: KeyRing) -> dict[str, GeneratorEntry]:
 
 def _anchors(model: ConfigModel) -> tuple[x509.Certificate, ...]:
     return tuple(certificate_from_text(c["fileData"]) for c in model.all(TRUSTED_CA))
-
-
-def _atm_keys(model: ConfigModel, atm_id: str, keys: KeyRing) -> KeySet:
-    atm = model.get(ATM, atm_id) or {}
-    rows = NormalizedConfig(atm.get("configuration") or {"fields": [], "tables": []}).table_rows("Certificates")
-    jwks = [keys.signing_key(row["Certificate"]).public_jwk(kid=row.get("Key ID") or None, include_certificate=False)
-            for row in rows if row.get("Certificate") in keys]
-    return KeySet.import_key_set({"keys": jwks})
 
 
 def _processor(model: ConfigModel, doc: dict[str, Any], keys: KeyRing, identifiers: tuple[str, ...],
@@ -151,14 +141,13 @@ def _processor(model: ConfigModel, doc: dict[str, Any], keys: KeyRing, identifie
         static: KeySet | None = None
         if v.get(d.F_JWKS, "").strip():
             static = KeySet.import_key_set(json.loads(v[d.F_JWKS]))
-        elif v.get(d.F_ATM, "").strip():
-            static = _atm_keys(model, v[d.F_ATM].strip(), keys)
         return JwtProcessor(
             doc["id"], issuer=v.get(d.F_ISSUER, ""), audience=v.get(d.F_AUDIENCE, "").strip(),
             require_audience=v.get(d.F_REQUIRE_AUD) == "true", tolerance=float(v.get(d.F_TOLERANCE) or 0),
             algorithms=tuple(a.strip() for a in v.get(d.F_ALGORITHMS, "").split(",") if a.strip()),
             subject_claim=v.get(d.F_SUBJECT_CLAIM) or "sub", static_keys=static,
-            jwks_url=v.get(d.F_JWKS_URL, "").strip(), cache_seconds=float(v.get(d.F_CACHE) or 720) * 60)
+            jwks_url=v.get(d.F_JWKS_URL, "").strip(), cache_seconds=float(v.get(d.F_CACHE) or 720) * 60,
+            atm_id=v.get(d.F_ATM, "").strip())
     raise ValueError(f"unknown token processor type {descriptor_id}")
 
 
@@ -184,7 +173,7 @@ def build(model: ConfigModel, keys: KeyRing) -> StsRuntime:
         try:
             processors[doc["id"]] = ProcessorEntry(doc["id"], descriptor_id,
                                                    _processor(model, doc, keys, identifiers, anchors))
-        except (UnknownKeyPair, KeyError, ValueError, JoseError) as exc:
+        except Exception as exc:  # one broken instance must not take the snapshot (and the node) down
             log.error("token processor %r cannot be used: %s", doc["id"], exc)
             processors[doc["id"]] = ProcessorEntry(doc["id"], descriptor_id, None, str(exc))
     mappings = tuple(TokenMapping(m["id"], m["sourceId"], m["targetId"], CompiledMapping.from_doc(m),

@@ -172,7 +172,11 @@ class SamlGenerator:
             not_before=now - self.before * 60, not_on_or_after=expires,
             attributes=request.attributes, authn=request.authn, proof_key_info=proof_info)
         id_attribute = "ID" if self.version == saml.SAML20 else "AssertionID"
-        signed = self.signer.sign(saml.build(spec), id_attribute)
+        try:
+            unsigned = saml.build(spec)
+        except ValueError as exc:  # lxml refuses text that XML cannot carry (control characters)
+            raise TokenRefused(f"The token cannot be written: {exc}", "RequestFailed") from exc
+        signed = self.signer.sign(unsigned, id_attribute)
         saml2 = self.version == saml.SAML20
         return IssuedToken(
             element=signed, value=etree.tostring(signed),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
 from tokensmith.config.model import ATM, PCV, ConfigModel
 from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.sts.processors import descriptors as d
@@ -36,7 +39,8 @@ def check_processor(model: ConfigModel, descriptor_id: str, config: NormalizedCo
                 parsed = json.loads(jwks)
                 if not isinstance(parsed, dict) or not isinstance(parsed.get("keys"), list):
                     raise ValueError("no 'keys' list")
-            except ValueError as exc:
+                KeySet.import_key_set(parsed)  # type: ignore[arg-type]
+            except (ValueError, TypeError, KeyError, AttributeError, JoseError) as exc:
                 problems.append((f"configuration.fields[{d.F_JWKS}]", f"Not a JSON Web Key Set: {exc}"))
         atm = values.get(d.F_ATM, "").strip()
         if atm and model.get(ATM, atm) is None:

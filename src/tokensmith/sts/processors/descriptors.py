@@ -92,7 +92,7 @@ JWT_DESCRIPTOR = PluginDescriptor(
         FieldDescriptor(F_JWKS_URL, FieldType.TEXT, "HTTPS URL of the issuer's JSON Web Key Set."),
         FieldDescriptor(F_JWKS, FieldType.TEXT_AREA, "A JSON Web Key Set (public keys), instead of a URL."),
         FieldDescriptor(F_ATM, FieldType.SELECT, "The id of a JWT access token manager of this server whose "
-                        "tokens are accepted (its published keys are used)."),
+                        "tokens are accepted; that manager checks them as introspection does."),
         FieldDescriptor(F_ISSUER, FieldType.TEXT, "The required 'iss' claim.", required=True),
         FieldDescriptor(F_AUDIENCE, FieldType.TEXT, "An accepted 'aud' value (required when Require Audience is "
                         "set)."),

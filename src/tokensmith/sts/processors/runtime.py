@@ -4,8 +4,9 @@
   loop: password hashes are slow on purpose), with a per-username lockout after the configured
   number of failures.
 * SAML 2.0 / 1.1: :mod:`tokensmith.sts.saml.verify` against the trusted CAs and DN lists.
-* JWT: a JWS verified with joserfc against a JWKS (pasted, fetched from a URL and cached, or the
-  signing keys of one of this server's JWT access token managers), then ``iss``/``aud``/``exp``/``nbf``.
+* JWT: a JWS verified with joserfc against a JWKS (pasted, or fetched from a URL and cached), or a
+  token of one of this server's JWT access token managers, verified (or decrypted) by that manager
+  with its current keys and revocation list; then ``iss``/``aud``/``exp``/``nbf``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 import json
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ from tokensmith.sts.saml import verify
 from tokensmith.sts.tokens import Identity, TokenRefused
 
 LOCKOUT_SECONDS = 60.0
+# (manager id, token, now) -> the claims of a current, unrevoked token that manager issued, else None
+ManagerCheck = Callable[[str, str, float], Awaitable[dict[str, Any] | None]]
 MAX_JWKS_BYTES = 512 * 1024
 
 
@@ -78,7 +81,7 @@ class UsernameProcessor:
     attempts: int
     kinds: tuple[str, ...] = ("username",)
 
-    async def process(self, token: Incoming, now: float) -> Identity:
+    async def process(self, token: Incoming, now: float, manager: ManagerCheck | None = None) -> Identity:
         if token.kind != "username":
             raise TokenRefused("This token processor accepts only UsernameTokens")
         key = (self.id, token.username)
@@ -106,7 +109,7 @@ class SamlProcessor:
     def kinds(self) -> tuple[str, ...]:
         return (self.version,)
 
-    async def process(self, token: Incoming, now: float) -> Identity:
+    async def process(self, token: Incoming, now: float, manager: ManagerCheck | None = None) -> Identity:
         if token.kind != self.version or token.element is None:
             label = "SAML 2.0" if self.version == "saml2" else "SAML 1.1"
             raise TokenRefused(f"This token processor accepts only {label} assertions")
@@ -162,6 +165,7 @@ class JwtProcessor:
     jwks_url: str = ""
     cache_seconds: float = 720 * 60
     cache: JwksCache = field(default=JWKS_CACHE, compare=False)
+    atm_id: str = ""  # tokens of this server's access token manager, checked by the manager itself
     kinds: tuple[str, ...] = ("jwt",)
 
     async def _keys(self, now: float) -> KeySet:
@@ -169,17 +173,26 @@ class JwtProcessor:
             return self.static_keys
         return await self.cache.get(self.jwks_url, self.cache_seconds, now)
 
-    async def process(self, token: Incoming, now: float) -> Identity:
+    async def process(self, token: Incoming, now: float, manager: ManagerCheck | None = None) -> Identity:
         if token.kind != "jwt" or not token.value:
             raise TokenRefused("This token processor accepts only JWTs")
-        if token.value.count(".") != 2:
-            raise TokenRefused("Only signed JWTs (JWS compact serialisation) are accepted")
-        keys = await self._keys(now)
-        try:
-            decoded = jwt.decode(token.value, keys, algorithms=list(self.algorithms))
-        except (JoseError, ValueError) as exc:
-            raise TokenRefused(f"The JWT's signature is not valid: {exc}") from exc
-        claims: dict[str, Any] = dict(decoded.claims)
+        if self.atm_id:
+            if manager is None:
+                raise TokenRefused("This token processor needs the access token manager's runtime")
+            found = await manager(self.atm_id, token.value, now)
+            if found is None:
+                raise TokenRefused(f"The token was not issued by access token manager '{self.atm_id}', or it "
+                                   "has expired or been revoked")
+            claims: dict[str, Any] = dict(found)
+        else:
+            if token.value.count(".") != 2:
+                raise TokenRefused("Only signed JWTs (JWS compact serialisation) are accepted")
+            keys = await self._keys(now)
+            try:
+                decoded = jwt.decode(token.value, keys, algorithms=list(self.algorithms))
+            except (JoseError, ValueError) as exc:
+                raise TokenRefused(f"The JWT's signature is not valid: {exc}") from exc
+            claims = dict(decoded.claims)
         if claims.get("iss") != self.issuer:
             raise TokenRefused("The JWT's issuer is not accepted")
         exp = claims.get("exp")

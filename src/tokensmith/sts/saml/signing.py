@@ -7,6 +7,7 @@ told otherwise, which :class:`_Signer` does only for that one configured value.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from lxml import etree
@@ -81,4 +82,4 @@ class AssertionSigner:
 
 
 def _copy(element: etree._Element) -> etree._Element:
-    return etree.fromstring(etree.tostring(element))
+    return copy.deepcopy(element)
