@@ -1,6 +1,7 @@
-"""The token exchange pages in a real browser: a SAML 2.0 token generator signing with a key pair
-generated in the console, a token-to-token mapping that uses it, Check Usage, a refused delete,
-broken mappings flagged (and the switch that defers the check), an STS connection."""
+"""The issue's scenario in a real browser: a JWT access token manager signing with a key pair
+generated in the console, a SAML 2.0 token generator, a token-to-token mapping that uses it, Check
+Usage, a refused delete, broken mappings flagged (and the switch that defers the check), deleting
+the mapping and then the generator; and an STS connection."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ USERNAME = "com.pingidentity.pf.tokenprocessors.username.UsernameTokenProcessor"
 GENERATORS = "/token-exchange/token-generators"
 PROCESSORS = "/token-exchange/token-processors"
 MAPPINGS = "/token-exchange/token-mappings"
+JWT = "com.pingidentity.pf.access.token.management.plugins.JwtBearerAccessTokenManagementPlugin"
 
 
 def _validator(admin: Any) -> None:
@@ -43,7 +45,42 @@ def test_generator_mapping_usage_refused_delete_and_cleanup(console: Console) ->
     page.get_by_role("button", name="Create").click()
     assert "Key pair 'sts-signer' generated." in console.flash()
 
-    # A SAML 2.0 token generator that signs with it.
+    # A JWT access token manager signing RS256 with a second key pair generated in the console.
+    console.go("/security/signing-key-pairs/generate")
+    console.field("commonName").fill("jwt-signer.example")
+    console.field("organization").fill("Example")
+    console.field("country").fill("US")
+    console.field("id").fill("jwt-signer")
+    page.get_by_role("button", name="Create").click()
+    assert "Key pair 'jwt-signer' generated." in console.flash()
+    console.go("/oauth/access-token-managers/new")
+    page.get_by_role("link", name="JSON Web Tokens").click()
+    console.field("name").fill("JWT Manager")
+    console.field("id").fill("jwtmgr")
+    console.field("configuration.fields[JWS Algorithm]").select_option("RS256")
+    certs = "configuration.tables[Certificates].rows[0].fields"
+    console.field(f"{certs}[Key ID]").fill("k1")
+    console.field(f"{certs}[Certificate]").select_option("jwt-signer")
+    page.get_by_role("button", name="Save").click()  # no active signing key chosen yet
+    assert "Active Signing Certificate Key ID" in console.error_at(
+        "configuration.fields[Active Signing Certificate Key ID]")
+    console.shot("65-jwt-manager-error")
+    console.field("configuration.fields[Active Signing Certificate Key ID]").fill("k1")
+    console.field(f"{certs}[Certificate]").select_option("jwt-signer")
+    page.get_by_role("button", name="Save").click()
+    assert "Access token manager 'JWT Manager' created." in console.flash()
+    with console.server.admin() as admin:
+        jwt = admin.get("/oauth/accessTokenManagers/jwtmgr").json()
+        assert jwt["pluginDescriptorRef"]["id"] == JWT
+        rows = next(t for t in jwt["configuration"]["tables"] if t["name"] == "Certificates")["rows"]
+        assert [(f["name"], f.get("value")) for f in rows[0]["fields"]] == [("Key ID", "k1"),
+                                                                            ("Certificate", "jwt-signer")]
+        assert not next(t for t in jwt["configuration"]["tables"] if t["name"] == "Symmetric Keys")["rows"]
+    console.go("/security/signing-key-pairs")
+    console.row("jwt-signer").get_by_role("link", name="Delete").click()
+    assert "jwtmgr" in page.locator(".error-summary").inner_text()  # the manager uses it
+
+    # A SAML 2.0 token generator that signs with the first key pair.
     console.go(GENERATORS)
     console.shot("70-generators-empty")
     page.get_by_role("link", name="Create New Instance").click()

@@ -95,7 +95,8 @@ async def test_errors_land_on_fields_cells_and_open_the_advanced_section(gadget:
     rows = "configuration.tables[Keys].rows"
     response = await gadget.post(BASE + "/new", {
         "pluginDescriptorRef.id": GADGET, "id": "g1", "name": "G", "configuration.fields[Size]": "12",
-        "configuration.fields[Tuning]": "9", f"{rows}[0].fields[Key ID]": "", "_action": "save"})
+        "configuration.fields[Tuning]": "9", f"{rows}[0].fields[Key ID]": "", f"{rows}[0].fields[Secret]": "s3cret",
+        f"{rows}[1].fields[Key ID]": "", "_action": "save"})
     assert response.status_code == 422
     errors = field_errors(response.text)
     messages = [m for found in errors.values() for m in found]
@@ -104,6 +105,7 @@ async def test_errors_land_on_fields_cells_and_open_the_advanced_section(gadget:
     assert any("Key ID" in m for m in errors[field_id(f"{rows}[0].fields[Key ID]")])
     assert any("Tuning" in m for m in messages)
     assert "<details class=\"advanced\" open>" in response.text  # an advanced field has an error
+    assert f"{rows}[1].fields[Key ID]" not in html.unescape(response.text)  # a row left empty is dropped
 
 
 async def test_rows_are_added_and_removed_without_saving(gadget: ConsoleClient, node: Node) -> None:
