@@ -1,6 +1,6 @@
 """Browser tests: Playwright driving Debian's Chromium (never a downloaded browser) against a real
 ``tokensmith serve`` process with two workers on 127.0.0.1. One server and one browser serve the
-whole module (one browser for all browser tests); screenshots go to ``test-artifacts/console/``."""
+whole package (one browser for all browser tests); screenshots go to ``test-artifacts/console/``."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ NARROW = {"width": 390, "height": 844}
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     factory = ServerFactory(tmp_path_factory.mktemp("console-server"))
     try:
@@ -34,9 +34,10 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
         factory.close()
 
 
-# Module scope: Playwright's sync API keeps an event loop marked running while it is open, which
-# would stop the asyncio tests that follow; the browser tests all live in one module.
-@pytest.fixture(scope="module")
+# Package scope: one browser and one server for every browser test. Playwright's sync API keeps an
+# event loop marked running while it is open, so it must close before the asyncio tests of other
+# packages run; pytest tears a package fixture down after the package's last test.
+@pytest.fixture(scope="package")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium package")

@@ -11,6 +11,7 @@ from tests.console.conftest import CSRF, LOGIN_TOKEN, ConsoleClient, app_client
 from tokensmith.admin.console.sessions import IDLE_TIMEOUT, MAX_FAILURES, sessions
 from tokensmith.clock import FakeClock
 from tokensmith.config.model import ATM
+from tokensmith.datadir import initialise
 from tokensmith.node import Node
 from tokensmith.settings import Settings
 
@@ -198,3 +199,35 @@ async def test_malformed_multipart_is_a_clean_400(console: ConsoleClient) -> Non
     assert response.status_code in (400, 403)
 
 
+
+
+async def test_sessions_and_throttling_are_shared_by_the_nodes_of_a_cluster(postgres_url: str, tmp_path: Path,
+                                                                            clock: FakeClock) -> None:
+    """Two nodes on one PostgreSQL configuration database: a session and a lock-out made on one hold on
+    the other, and signing out on one ends the session on both."""
+    nodes: list[Node] = []
+    try:
+        for name in ("a", "b"):
+            node_settings = Settings(data_dir=tmp_path / name, port=9031, admin_port=9999,
+                                     database_url=postgres_url)
+            if nodes:  # the nodes of a cluster share the master key
+                node_settings.data_dir.mkdir(mode=0o700)
+                (node_settings.data_dir / "master.key").write_bytes(nodes[0].settings.master_key_file.read_bytes())
+            initialise(node_settings, admin_password=ADMIN_PASSWORD)
+            nodes.append(Node(node_settings, clock=clock))
+        async with app_client(nodes[0], nodes[0].settings) as http_a, \
+                app_client(nodes[1], nodes[1].settings) as http_b:
+            a, b = ConsoleClient(http_a), ConsoleClient(http_b)
+            assert (await a.login()).status_code == 303
+            http_b.cookies.set("tokensmith_console", http_a.cookies["tokensmith_console"], path="/console")
+            b.csrf = a.csrf
+            assert (await b.get("/oauth/clients")).status_code == 200
+            assert (await b.post("/logout")).status_code == 303
+            assert (await a.get("/")).status_code == 303
+
+            for _ in range(MAX_FAILURES):
+                assert (await a.login("wrong-password")).status_code == 401
+            assert (await b.login()).status_code == 429  # the same address is locked out on the other node
+    finally:
+        for node in nodes:
+            await node.stop()
