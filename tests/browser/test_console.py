@@ -255,3 +255,18 @@ def test_pages_fit_a_narrow_window(console: Console) -> None:
             console.shot(name)
     finally:
         page.set_viewport_size(WIDE)
+
+
+def test_every_page_in_the_navigation_renders_at_1280_by_800(console: Console) -> None:
+    page = console.page
+    console.login()
+    links = page.locator("nav.sidenav a")
+    paths = [str(links.nth(i).get_attribute("href")) for i in range(links.count())]
+    assert len(paths) == 12  # 5 OAuth, 4 token exchange, validators, key pairs, general settings
+    for path in paths:
+        response = page.goto(f"http://127.0.0.1:{console.server.admin_port}{path}")
+        assert response is not None and response.status == 200, path
+        assert page.locator("main h1").count() == 1, path
+        width: Any = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= WIDE["width"], f"{path} scrolls sideways ({width}px)"
+        console.shot("90-page" + path.replace("/console", "").replace("/", "-"))
