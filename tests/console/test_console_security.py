@@ -231,3 +231,12 @@ async def test_sessions_and_throttling_are_shared_by_the_nodes_of_a_cluster(post
     finally:
         for node in nodes:
             await node.stop()
+
+
+async def test_a_stale_sign_in_form_still_works_while_signed_in(console: ConsoleClient) -> None:
+    page = await console.http.get("/console/login", params={"next": "/console/oauth/clients"})
+    assert page.status_code == 303  # already signed in: straight on
+    console.http.cookies.set("tokensmith_console_login", "t" * 43, path="/console")
+    response = await console.http.post("/console/login", data={
+        "username": "administrator", "password": ADMIN_PASSWORD, "login_token": "t" * 43, "next": "/console/"})
+    assert response.status_code == 303  # e.g. a second tab: signs in afresh, no CSRF error

@@ -228,7 +228,8 @@ class Console:
                 return await self.refuse(page, 400, f"The form could not be read: {exc.detail}")
             except MultiPartException as exc:
                 return await self.refuse(page, 400, f"The form could not be read: {exc.message}")
-            if session is not None and not session.csrf_ok(page.form.get(CSRF_FIELD)):
+            # The sign-in form (public) carries its own token instead; every other form the session's.
+            if session is not None and not public and not session.csrf_ok(page.form.get(CSRF_FIELD)):
                 return await self.refuse(page, 403, "The form has expired or did not come from this console. "
                                                     "Reload the page and try again.")
         try:
