@@ -192,5 +192,6 @@ def postgres_url(postgres_server: PostgresServer) -> str:
     import psycopg
 
     with psycopg.connect(postgres_server.url, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS config_documents, config_meta, admin_users")
+        conn.execute("DROP TABLE IF EXISTS config_documents, config_meta, admin_users, console_sessions, "
+                     "console_login_failures")
     return postgres_server.url

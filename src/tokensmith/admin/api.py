@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tokensmith import __version__
 from tokensmith.admin import models as m
+from tokensmith.admin.console import with_console
 from tokensmith.admin.metrics import MetricsEndpoint
 from tokensmith.admin.routes import (
     atms,
@@ -116,7 +117,7 @@ def create_admin_app(node: Node) -> Any:
 
     _install_openapi(app)
     secured = AdminSecurityMiddleware(app, AdminAuthenticator(node.store), {OPENAPI})  # type: ignore[arg-type]
-    return MetricsEndpoint(secured, node)
+    return MetricsEndpoint(with_console(secured, deps), node)  # /console/: the browser console, own sign-in
 
 
 def _install_openapi(app: FastAPI) -> None:

@@ -1,0 +1,50 @@
+"""The admin console: server-rendered pages under ``/console/`` on the admin listener.
+
+It calls the same resource services as the admin API (:mod:`tokensmith.admin.atms`, ...), inside
+the same one-transaction ``Node.change``, so what the console accepts and refuses is exactly what
+the API accepts and refuses. See ``docs/console.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tokensmith.admin.console.pages import (
+    atms,
+    auth,
+    clients,
+    keypairs,
+    mappings,
+    pcvs,
+    scopes,
+    sts_instances,
+    sts_mappings,
+)
+from tokensmith.admin.console.web import PREFIX, Console
+from tokensmith.admin.routing import Deps
+
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+# Page modules in navigation order; each adds its routes and navigation entries.
+PAGES = (auth, atms, mappings, clients, scopes, sts_instances, sts_mappings, pcvs, keypairs)
+
+
+def build_console(deps: Deps) -> Console:
+    console = Console(deps)
+    for module in PAGES:
+        module.register(console)
+    return console
+
+
+def with_console(api: ASGIApp, deps: Deps) -> ASGIApp:
+    """The admin listener's application: ``/console`` and below go to the console, the rest to ``api``."""
+    console = build_console(deps).asgi()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == PREFIX or path.startswith(PREFIX + "/"):
+            await console(scope, receive, send)
+        else:
+            await api(scope, receive, send)
+
+    return app
