@@ -24,7 +24,7 @@ from tsserver import HEARTBEAT, WORKER_HEADER
 class Spread:
     connections: int
     per_worker: dict[str, int]
-    switched: int  # connections whose second answer came from another worker (should be 0)
+    switched: int  # connections the node closed to even out its workers, answered again by another worker
     failed: int
     worker_pids: dict[str, int] = field(default_factory=dict)  # label -> pid, when the pids are known
 
@@ -48,7 +48,8 @@ class Spread:
         if self.failed:
             extra += f"; {self.failed} failed"
         if self.switched:
-            extra += f"; {self.switched} changed worker between two requests on one connection"
+            extra += (f"; {self.switched} reconnected to another worker after the node closed them to even out "
+                      "its workers")
         return f"{self.connections} connections -> {parts} (max/fair share {self.imbalance:.2f}){extra}"
 
     def _pid(self, worker: str) -> str:

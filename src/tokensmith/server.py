@@ -22,6 +22,7 @@ import uvicorn
 from tokensmith.admin.api import create_admin_app
 from tokensmith.node import Node
 from tokensmith.runtime.asgi import RuntimeApp
+from tokensmith.runtime.balance import ConnectionBalance
 from tokensmith.runtime.http11 import RuntimeServer
 from tokensmith.settings import Settings
 
@@ -92,14 +93,19 @@ def run_worker(settings: Settings, index: int) -> None:
     node = Node(settings)
     app = build_app(node, settings, f"{settings.node_id}/{index}")
     runtime_sock = bind(settings.host, settings.port)
+    balance = ConnectionBalance(settings.data_dir / "workers.bin", index, settings.workers)
     listener = RuntimeServer(app.runtime.dispatch, base_url=settings.base_url,
-                             forwarded_allow_ips=settings.forwarded_allow_ips)
+                             forwarded_allow_ips=settings.forwarded_allow_ips, balance=balance)
 
     async def start_runtime() -> None:
         await listener.start(runtime_sock, _tls_context(settings))
 
     app.startup.append(start_runtime)
-    app.shutdown.insert(0, listener.stop)
+    async def stop_runtime() -> None:
+        await listener.stop()
+        balance.close()
+
+    app.shutdown.insert(0, stop_runtime)
     sockets = [bind(settings.host, settings.admin_port)]
     config = uvicorn.Config(
         app, loop="uvloop", http="httptools", lifespan="on", access_log=False, log_level="warning",

@@ -41,6 +41,7 @@ import httptools
 import orjson
 
 from tokensmith.oauth.http import Request, Response
+from tokensmith.runtime.balance import ConnectionBalance
 
 log = logging.getLogger("tokensmith.runtime")
 
@@ -128,6 +129,7 @@ class Connection(asyncio.Protocol):
         "reading",
         "scheme",
         "server",
+        "shed",
         "since",
         "transport",
         "url",
@@ -142,6 +144,7 @@ class Connection(asyncio.Protocol):
         self.scheme = server.scheme
         self.queue: deque[tuple[Request, bool]] = deque()
         self.busy = False
+        self.shed = False  # told to close so that the node's connections spread evenly
         self.eof = False
         self.closing = False
         self.paused = False
@@ -162,9 +165,13 @@ class Connection(asyncio.Protocol):
         self.peer = str(peer[0]) if isinstance(peer, tuple) and peer else ""
         self.since = self.server.loop.time()
         self.server.connections.add(self)
+        if self.server.balance is not None:
+            self.server.balance.opened()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)
+        if self.server.balance is not None and self.transport is not None:
+            self.server.balance.closed(self.shed)
         self.closing = True
         self.queue.clear()
         self.transport = None
@@ -296,6 +303,10 @@ class Connection(asyncio.Protocol):
         else:
             response = task.result()
         keep_alive = keep_alive and not self.server.stopping and not (self.eof and not self.queue)
+        balance = self.server.balance
+        if keep_alive and balance is not None and not self.queue and not self.shed and balance.should_shed():
+            keep_alive = False  # this worker holds more than its share: let the client reconnect
+            self.shed = True
         self._write(response, keep_alive, head)
         if not keep_alive:
             self.closing = True
@@ -360,8 +371,10 @@ class RuntimeServer:
     """One worker's runtime listener on an already bound socket."""
 
     def __init__(self, dispatch: Dispatch, *, base_url: str | None = None, forwarded_allow_ips: str | None = None,
-                 keep_alive: float = 30.0, request_timeout: float = 30.0, max_body: int = 64 * 1024) -> None:
+                 keep_alive: float = 30.0, request_timeout: float = 30.0, max_body: int = 64 * 1024,
+                 balance: ConnectionBalance | None = None) -> None:
         self.dispatch = dispatch
+        self.balance = balance
         self.base_url = (base_url or "").rstrip("/")
         self.proxies = ProxyTrust(forwarded_allow_ips)
         self.keep_alive = keep_alive

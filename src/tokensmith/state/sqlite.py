@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS denied_jtis (
     expires_at REAL NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS denied_jtis_expiry ON denied_jtis (expires_at);
+CREATE TABLE IF NOT EXISTS wal_restart (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+INSERT OR IGNORE INTO wal_restart (id, n) VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS shared_values (
     name    TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
@@ -70,8 +72,15 @@ _GRANT_COLUMNS = ("grant_id, refresh_hash, client_id, atm_id, user_key, scope, a
 PURGE_BATCH = 5000
 # WAL checkpoints copy committed pages into the database file. Doing that inside a commit would
 # stall the event loop, so a background thread checkpoints every CHECKPOINT_INTERVAL seconds and
-# SQLite's own automatic checkpoint is only a safety net far above the usual WAL size.
+# SQLite's own automatic checkpoint is only a safety net far above the usual WAL size. Two more
+# syncs used to land in token commits, on the event loop, measured at 20-40 ms each on this kind
+# of disk: SQLite syncs the WAL when a writer starts reusing it after a complete checkpoint, and
+# that sync had to flush everything written since the last one. So the same thread syncs the WAL
+# every FLUSH_INTERVAL seconds (no SQLite lock held), and after a complete checkpoint makes a tiny
+# write itself, so that the WAL restart and its sync happen there. Issuance p99 on two workers
+# went from 18-46 ms to 9-11 ms.
 CHECKPOINT_INTERVAL = 0.5
+FLUSH_INTERVAL = 0.05  # seconds between background syncs of the WAL (see _Checkpointer._flush_wal)
 AUTOCHECKPOINT_PAGES = 50_000
 CACHE_LIMIT = 100_000  # token records kept per worker; the cache is emptied when it is full
 log = logging.getLogger("tokensmith.state")
@@ -98,13 +107,38 @@ class _Checkpointer(threading.Thread):
         self._path = path
         self._halt = threading.Event()
 
+    def _flush_wal(self) -> None:
+        """Push the WAL's written pages to disk without holding any SQLite lock, so that the syncs
+        SQLite itself makes (while it holds the write lock) find little left to do."""
+        wal = self._path.with_name(self._path.name + "-wal")
+        try:
+            fd = os.open(wal, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fdatasync(fd)
+        except OSError as exc:
+            log.debug("WAL flush skipped: %s", exc)
+        finally:
+            os.close(fd)
+
     def run(self) -> None:
         conn = sqlite3.connect(str(self._path), isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout=100")
+        rounds = 0
         try:
-            while not self._halt.wait(CHECKPOINT_INTERVAL):
+            while not self._halt.wait(FLUSH_INTERVAL):
+                self._flush_wal()
+                rounds += 1
+                if rounds * FLUSH_INTERVAL < CHECKPOINT_INTERVAL:
+                    continue
+                rounds = 0
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if not busy and frames > 0 and frames == copied:
+                        # Everything is in the database file: restart the WAL from this thread (SQLite
+                        # syncs the WAL when it starts reusing it) rather than in the next token commit.
+                        conn.execute("UPDATE wal_restart SET n = n + 1 WHERE id = 1")
                 except sqlite3.Error as exc:  # busy or locked: try again next round
                     log.debug("checkpoint skipped: %s", exc)
         finally:
