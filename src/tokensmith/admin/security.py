@@ -89,7 +89,7 @@ class AdminSecurityMiddleware:
             await _reject(send, PayloadTooLarge(f"The request body must be at most {MAX_BODY} bytes."), [])
             return
         scope.setdefault("state", {})["admin_user"] = creds[0]
-        await self.app(scope, _bounded(receive), send)
+        await self.app(scope, bounded_receive(receive), send)
 
 
 class PayloadTooLarge(AdminApiError):
@@ -97,15 +97,15 @@ class PayloadTooLarge(AdminApiError):
     result_id = "request_too_large"
 
 
-def _bounded(receive: Any) -> Any:
-    """Stop reading a streamed (chunked) body once it passes MAX_BODY."""
+def bounded_receive(receive: Any, limit: int = MAX_BODY) -> Any:
+    """An ASGI ``receive`` that stops reading a streamed (chunked) body once it passes ``limit`` bytes."""
     seen = 0
 
     async def wrapped() -> dict[str, Any]:
         nonlocal seen
         message: dict[str, Any] = await receive()
         seen += len(message.get("body", b""))
-        if seen > MAX_BODY:
+        if seen > limit:
             return {"type": "http.disconnect"}
         return message
 

@@ -17,15 +17,21 @@ _FORMAT = "<Q"
 _SIZE = struct.calcsize(_FORMAT)
 
 
+def map_file(path: Path, size: int) -> mmap.mmap:
+    """``size`` bytes of ``path`` (created owner-only, grown with zeros if shorter), shared by every
+    process that maps it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_size < size:
+            os.ftruncate(fd, size)
+        return mmap.mmap(fd, size)
+    finally:
+        os.close(fd)
+
+
 class GenerationCounter:
     def __init__(self, path: Path) -> None:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.fstat(fd).st_size < _SIZE:
-                os.ftruncate(fd, _SIZE)
-            self._map = mmap.mmap(fd, _SIZE)
-        finally:
-            os.close(fd)
+        self._map = map_file(path, _SIZE)
         self._path = path
 
     def read(self) -> int:

@@ -14,10 +14,10 @@ shares are even, so a balanced node never pays for it.
 from __future__ import annotations
 
 import math
-import mmap
-import os
 import struct
 from pathlib import Path
+
+from tokensmith.config.generation import map_file
 
 _SLOT = struct.Struct("<q")
 SLACK = 1  # connections above the fair share a worker keeps before it sheds one
@@ -27,14 +27,7 @@ class ConnectionBalance:
     def __init__(self, path: Path, index: int, workers: int) -> None:
         self.index = index
         self.workers = workers
-        size = _SLOT.size * max(workers, 1)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.fstat(fd).st_size < size:
-                os.ftruncate(fd, size)
-            self._map = mmap.mmap(fd, size)
-        finally:
-            os.close(fd)
+        self._map = map_file(path, _SLOT.size * max(workers, 1))
         self.mine = 0
         self.shedding = 0  # connections told to close that have not closed yet
         self._publish()

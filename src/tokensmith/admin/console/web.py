@@ -31,6 +31,7 @@ from tokensmith import __version__
 from tokensmith.admin.console.sessions import LoginThrottle, Session, SessionStore
 from tokensmith.admin.context import AdminContext
 from tokensmith.admin.routing import Deps
+from tokensmith.admin.security import bounded_receive
 from tokensmith.config.model import ConfigModel
 from tokensmith.errors import AdminApiError, NotFound
 
@@ -288,7 +289,7 @@ class Console:
                 await send(message)
 
             try:
-                await router(scope, _bounded(receive), send_with_headers)  # type: ignore[arg-type]
+                await router(scope, bounded_receive(receive, MAX_BODY), send_with_headers)  # type: ignore[arg-type]
             except HTTPException:
                 raise
             except Exception:
@@ -312,21 +313,6 @@ async def _plain(send: Any, status: int, body: bytes) -> None:
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
-
-
-def _bounded(receive: Any) -> Any:
-    """Stop reading a streamed (chunked) body once it passes MAX_BODY."""
-    seen = 0
-
-    async def wrapped() -> dict[str, Any]:
-        nonlocal seen
-        message: dict[str, Any] = await receive()
-        seen += len(message.get("body", b""))
-        if seen > MAX_BODY:
-            return {"type": "http.disconnect"}
-        return message
-
-    return wrapped
 
 
 def field_id(name: str) -> str:
