@@ -148,7 +148,7 @@ async def test_concurrent_extensions_only_ever_move_forward(state: TokenState) -
     changed = await asyncio.gather(*(state.extend_token(token_digest("t"), t) for t in targets))
     got = await state.get_token(token_digest("t"))
     assert got is not None and got.expires_at == max(targets)
-    assert 1 <= sum(changed) <= len(targets)
+    assert sum(changed) >= 1 and sum(changed) <= len(targets)
     assert await state.extend_token(token_digest("absent"), 500) is False
 
 
