@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokensmith.oauth.http import Request, Response
-from tokensmith.runtime.http11 import ProxyTrust, RuntimeServer
+from tokensmith.runtime.http11 import RuntimeServer
+from tokensmith.runtime.proxy import ProxyTrust
 
 seen: list[Request] = []
 
