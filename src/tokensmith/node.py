@@ -45,7 +45,9 @@ class Node:
                  store: ConfigStore | None = None) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.box = SecretBox(MasterKey.load(settings.master_key_file))
+        master = MasterKey.load(settings.master_key_file)
+        self._locator_key = master.locator_key
+        self.box = SecretBox(master)
         self.metrics = Metrics(settings.data_dir / "metrics.bin")
         self.store = store or open_store(settings.database_url, settings.config_db)
         self.generation = GenerationCounter(settings.generation_file)
@@ -64,7 +66,7 @@ class Node:
     def _open_state(self) -> TokenState:
         s = self.settings
         if s.redis_url is None:
-            return SqliteTokenState(s.state_db)
+            return SqliteTokenState(s.state_db, locator_key=self._locator_key)
         from tokensmith.state.redis import RedisTokenState
 
         return RedisTokenState.from_url(s.redis_url, s.redis_replica_url, clock=self.clock, sync_for=self.sync_policy,

@@ -18,13 +18,6 @@ def _record(issued: float, expires: float, grant: str | None = None) -> AccessTo
     return AccessTokenRecord(b"h", "atm", "c", "", {}, issued, expires, grant)
 
 
-def test_token_values_have_the_configured_length_and_alphabet() -> None:
-    for length in (22, 28, 57, 256):
-        value = ReferencePolicy(length, 60, "NONE", None, 0.3, "3", 500, False).new_token_value()
-        assert len(value) == length
-        assert set(value) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-
-
 def test_threshold_boundary_is_strictly_below() -> None:
     policy = _policy()
     record = _record(0, 3600)

@@ -18,7 +18,6 @@ from tokensmith.atm.base import (
     ManagedAtm,
     RevokeOutcome,
 )
-from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.plugins.descriptors import (
     FieldDescriptor,
@@ -28,7 +27,7 @@ from tokensmith.plugins.descriptors import (
     integer,
     options_of,
 )
-from tokensmith.state.base import AccessTokenRecord, token_digest
+from tokensmith.state.base import AccessTokenRecord
 
 if TYPE_CHECKING:
     from tokensmith.config.snapshot import Snapshot
@@ -120,9 +119,6 @@ class ReferencePolicy:
             expand_scope_groups=v["Expand Scope Groups"] == "true",
         )
 
-    def new_token_value(self) -> str:
-        return urlsafe_token(self.token_length)
-
     def initial_expiry(self, now: float) -> float:
         expiry = now + self.lifetime
         if self.max_lifetime is not None:
@@ -165,8 +161,8 @@ class ReferenceAtm(ManagedAtm):
         return self.policy.expand_scope_groups
 
     async def issue(self, rt: Runtime, request: IssueRequest) -> IssuedToken:
-        value = self.policy.new_token_value()
-        record = AccessTokenRecord(token_digest(value), self.id, request.client_id, " ".join(request.scopes),
+        value = rt.state.new_token_value(self.policy.token_length)
+        record = AccessTokenRecord(rt.state.token_key(value), self.id, request.client_id, " ".join(request.scopes),
                                    dict(request.attributes), request.now, self.policy.initial_expiry(request.now),
                                    request.grant_id)
         await rt.state.put_token(record)
@@ -184,7 +180,7 @@ class ReferenceType:
 
     async def introspect(self, rt: Runtime, snapshot: Snapshot, token: str, now: float,
                          caller: str) -> dict[str, Any] | None:
-        digest = token_digest(token)
+        digest = rt.state.token_key(token)
         record = await rt.state.get_token(digest)
         if record is None or record.expires_at <= now:
             return None
@@ -209,7 +205,7 @@ class ReferenceType:
 
     async def revoke(self, rt: Runtime, snapshot: Snapshot, token: str, client_id: str,
                      now: float) -> RevokeOutcome:
-        digest = token_digest(token)
+        digest = rt.state.token_key(token)
         record = await rt.state.get_token(digest)
         if record is None:
             return RevokeOutcome.NOT_FOUND

@@ -35,6 +35,7 @@ class MasterKey:
     encryption_key: bytes
     hashing_key: bytes
     key_id: str
+    locator_key: bytes = b""  # orders reference tokens in the SQLite token state (state/locator.py)
 
     @classmethod
     def from_bytes(cls, master: bytes) -> MasterKey:
@@ -42,7 +43,8 @@ class MasterKey:
             raise ConfigurationError(f"master key must be {KEY_BYTES} bytes, found {len(master)}")
         kid = hashlib.sha256(b"tokensmith-kid" + master).hexdigest()[:10]
         return cls(_derive(master, b"tokensmith secrets at rest"),
-                   _derive(master, b"tokensmith secret digests"), kid)
+                   _derive(master, b"tokensmith secret digests"), kid,
+                   _derive(master, b"tokensmith token locator"))
 
     @classmethod
     def load(cls, path: Path) -> MasterKey:

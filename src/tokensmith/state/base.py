@@ -11,9 +11,22 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tokensmith.crypto.randomness import urlsafe_token
+
 
 def token_digest(value: str) -> bytes:
     return hashlib.sha256(value.encode("utf-8")).digest()
+
+
+class DigestKeys:
+    """Access tokens keyed by the SHA-256 digest of their value, values drawn at random: what a
+    backend without a preferred key order uses (Redis, the in-memory twin)."""
+
+    def token_key(self, value: str) -> bytes:
+        return token_digest(value)
+
+    def new_token_value(self, length: int) -> str:
+        return urlsafe_token(length)
 
 
 @dataclass(slots=True)
@@ -56,6 +69,15 @@ class SharedValue:
 
 
 class TokenState(Protocol):
+    def token_key(self, value: str) -> bytes:
+        """The key an access token with this value is stored under (derived from a digest of the
+        value: the value itself is never stored)."""
+        ...
+
+    def new_token_value(self, length: int) -> str:
+        """A new access token value of ``length`` base64url characters (22 or more)."""
+        ...
+
     async def put_token(self, record: AccessTokenRecord) -> None: ...
 
     async def get_token(self, token_hash: bytes) -> AccessTokenRecord | None: ...

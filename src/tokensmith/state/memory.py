@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tokensmith.state.base import AccessTokenRecord, GrantRecord, SharedValue
+from tokensmith.state.base import AccessTokenRecord, DigestKeys, GrantRecord, SharedValue
 
 
-class MemoryTokenState:
+class MemoryTokenState(DigestKeys):
     def __init__(self) -> None:
         self.tokens: dict[bytes, AccessTokenRecord] = {}
         self.grants: dict[str, GrantRecord] = {}

@@ -36,7 +36,7 @@ from tokensmith.clock import Clock, SystemClock
 from tokensmith.errors import TemporarilyUnavailable
 from tokensmith.metrics import Metrics
 from tokensmith.state import redis_scripts as lua
-from tokensmith.state.base import AccessTokenRecord, GrantRecord, SharedValue
+from tokensmith.state.base import AccessTokenRecord, DigestKeys, GrantRecord, SharedValue
 from tokensmith.state.redis_batch import ReadBatcher
 from tokensmith.state.redis_clients import PRIMARY_SOCKET_TIMEOUT, primary_client, replica_client
 from tokensmith.state.redis_url import parse_redis_url
@@ -72,7 +72,7 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-class RedisTokenState:
+class RedisTokenState(DigestKeys):
     def __init__(self, primary: Redis, replica: Redis | None = None, *, clock: Clock | None = None,
                  prefix: str = "ts:", replicas: int | None = None,
                  sync_for: Callable[[str | None], SyncPolicy] | None = None, metrics: Metrics | None = None,

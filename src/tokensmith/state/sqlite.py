@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ import orjson
 
 from tokensmith.config.generation import GenerationCounter
 from tokensmith.state.base import AccessTokenRecord, GrantRecord, SharedValue
+from tokensmith.state.locator import TokenLocator
 from tokensmith.state.sqlite_writer import GroupCommitter
 
 SCHEMA = """
@@ -158,7 +160,14 @@ def _grant(row: Sequence[Any]) -> GrantRecord:
 
 
 class SqliteTokenState:
-    def __init__(self, path: Path, checkpoint: bool = True) -> None:
+    """Access tokens are keyed by :class:`tokensmith.state.locator.TokenLocator` keys (an issue-order
+    sequence, then the value's digest), so new rows land at the end of the tree; ``locator_key`` is
+    the node's key for it (derived from the master key: every worker and restart must share it)."""
+
+    def __init__(self, path: Path, checkpoint: bool = True, locator_key: bytes | None = None) -> None:
+        self._locator = TokenLocator(locator_key if locator_key is not None else secrets.token_bytes(16), -1)
+        self.token_key = self._locator.key
+        self.new_token_value = self._locator.new_value
         self._conn = connect(path)
         writer = connect(path)
         writer.execute("PRAGMA busy_timeout=0")
