@@ -21,6 +21,7 @@ from tokensmith.plugins.descriptors import (
     PluginDescriptor,
     TableDescriptor,
     check_box,
+    unique_column,
 )
 
 PLUGIN_ID = "org.sourceid.saml20.domain.SimpleUsernamePasswordCredentialValidator"
@@ -28,15 +29,7 @@ USERS = "Users"
 MIN_PASSWORD = 8
 
 
-def _unique_usernames(rows: list[dict[str, str]]) -> list[tuple[int, str, str]]:
-    seen: set[str] = set()
-    problems: list[tuple[int, str, str]] = []
-    for i, row in enumerate(rows):
-        name = row.get("Username", "")
-        if name in seen:
-            problems.append((i, "Username", f"Username '{name}' appears more than once"))
-        seen.add(name)
-    return problems
+_unique_usernames = unique_column("Username", "Username '{value}' appears more than once")
 
 
 DESCRIPTOR = PluginDescriptor(

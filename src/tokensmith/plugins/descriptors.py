@@ -179,6 +179,25 @@ def integer(minimum: int | None = None, maximum: int | None = None) -> FieldRule
     return rule
 
 
+TableRule = Callable[[list[dict[str, str]]], list[tuple[int, str, str]]]
+
+
+def unique_column(column: str, message: str = "'{value}' is listed more than once") -> TableRule:
+    """A table rule: no two rows may hold the same value in ``column`` (``message`` names it)."""
+
+    def rule(rows: list[dict[str, str]]) -> list[tuple[int, str, str]]:
+        seen: set[str] = set()
+        problems: list[tuple[int, str, str]] = []
+        for i, row in enumerate(rows):
+            value = row.get(column, "")
+            if value in seen:
+                problems.append((i, column, message.format(value=value)))
+            seen.add(value)
+        return problems
+
+    return rule
+
+
 def options_of(*pairs: tuple[str, str]) -> tuple[Option, ...]:
     return tuple(Option(v, n) for v, n in pairs)
 

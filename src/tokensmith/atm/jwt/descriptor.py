@@ -15,6 +15,7 @@ from tokensmith.plugins.descriptors import (
     check_box,
     integer,
     options_of,
+    unique_column,
 )
 
 PLUGIN_ID = "com.pingidentity.pf.access.token.management.plugins.JwtBearerAccessTokenManagementPlugin"
@@ -144,15 +145,7 @@ def _cross_rules(v: dict[str, str]) -> list[tuple[str, str]]:
     return problems
 
 
-def _unique_key_ids(rows: list[dict[str, str]]) -> list[tuple[int, str, str]]:
-    seen: set[str] = set()
-    problems = []
-    for i, row in enumerate(rows):
-        kid = row.get(KEY_ID, "")
-        if kid in seen:
-            problems.append((i, KEY_ID, f"Key ID '{kid}' appears more than once"))
-        seen.add(kid)
-    return problems
+_unique_key_ids = unique_column(KEY_ID, "Key ID '{value}' appears more than once")
 
 
 def _key_id_rule(value: str) -> str | None:

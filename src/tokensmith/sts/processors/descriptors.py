@@ -9,6 +9,7 @@ from tokensmith.plugins.descriptors import (
     TableDescriptor,
     check_box,
     integer,
+    unique_column,
 )
 
 USERNAME_ID = "com.pingidentity.pf.tokenprocessors.username.UsernameTokenProcessor"
@@ -23,20 +24,6 @@ F_JWKS_URL, F_JWKS, F_ATM = "JWKS Endpoint URI", "JWKS", "Access Token Manager"
 F_ISSUER, F_TOLERANCE, F_ALGORITHMS = "Issuer", "Expiry Tolerance", "Allowed Signing Algorithms"
 F_SUBJECT_CLAIM, F_CACHE, F_REQUIRE_AUD = "Subject Claim Name", "JWKS Cache Duration", "Require Audience"
 JWS_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
-
-
-def _unique(column: str):  # type: ignore[no-untyped-def]
-    def rule(rows: list[dict[str, str]]) -> list[tuple[int, str, str]]:
-        seen: set[str] = set()
-        problems = []
-        for i, row in enumerate(rows):
-            value = row.get(column, "")
-            if value in seen:
-                problems.append((i, column, f"'{value}' is listed more than once"))
-            seen.add(value)
-        return problems
-
-    return rule
 
 
 def _algorithms(value: str) -> str | None:
@@ -55,7 +42,7 @@ USERNAME_DESCRIPTOR = PluginDescriptor(
     tables=(TableDescriptor(CREDENTIAL_VALIDATORS, (
         FieldDescriptor(PCV_COLUMN, FieldType.SELECT, "A password credential validator id.", required=True),),
         description="Validators tried in order; the first that accepts the credentials wins.",
-        rules=(_unique(PCV_COLUMN),)),),
+        rules=(unique_column(PCV_COLUMN),)),),
     core_attributes=("username",), supports_extended_contract=False, supports_parent=True,
 )
 
@@ -71,11 +58,11 @@ def _saml_descriptor(plugin_id: str, name: str) -> PluginDescriptor:
             TableDescriptor(ISSUER_DNS, (FieldDescriptor("Issuer DN", FieldType.TEXT,
                                                          "An accepted certificate issuer DN.", required=True),),
                             description="When not empty, the signing certificate's issuer must be one of these.",
-                            rules=(_unique("Issuer DN"),)),
+                            rules=(unique_column("Issuer DN"),)),
             TableDescriptor(SUBJECT_DNS, (FieldDescriptor("Subject DN", FieldType.TEXT,
                                                           "An accepted certificate subject DN.", required=True),),
                             description="When not empty, the signing certificate's subject must be one of these.",
-                            rules=(_unique("Subject DN"),)),
+                            rules=(unique_column("Subject DN"),)),
         ),
         core_attributes=("SAML_SUBJECT",), supports_extended_contract=True, supports_parent=True,
     )
