@@ -70,7 +70,8 @@ async def test_sqlite_state_finds_its_own_tokens_across_instances(tmp_path: Path
     a = SqliteTokenState(tmp_path / "t.db", locator_key=key)
     b = SqliteTokenState(tmp_path / "t.db", locator_key=key)
     try:
-        value = a.new_token_value(28)
+        value, key = a.new_token(28)
+        assert key == b.token_key(value)
         await a.put_token(AccessTokenRecord(a.token_key(value), "atm", "c", "", {}, 1.0, 9e9))
         found = await b.get_token(b.token_key(value))
         assert found is not None and found.client_id == "c"

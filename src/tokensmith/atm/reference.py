@@ -161,8 +161,8 @@ class ReferenceAtm(ManagedAtm):
         return self.policy.expand_scope_groups
 
     async def issue(self, rt: Runtime, request: IssueRequest) -> IssuedToken:
-        value = rt.state.new_token_value(self.policy.token_length)
-        record = AccessTokenRecord(rt.state.token_key(value), self.id, request.client_id, " ".join(request.scopes),
+        value, key = rt.state.new_token(self.policy.token_length)
+        record = AccessTokenRecord(key, self.id, request.client_id, " ".join(request.scopes),
                                    dict(request.attributes), request.now, self.policy.initial_expiry(request.now),
                                    request.grant_id)
         await rt.state.put_token(record)

@@ -25,8 +25,9 @@ class DigestKeys:
     def token_key(self, value: str) -> bytes:
         return token_digest(value)
 
-    def new_token_value(self, length: int) -> str:
-        return urlsafe_token(length)
+    def new_token(self, length: int) -> tuple[str, bytes]:
+        value = urlsafe_token(length)
+        return value, token_digest(value)
 
 
 @dataclass(slots=True)
@@ -74,8 +75,8 @@ class TokenState(Protocol):
         value: the value itself is never stored)."""
         ...
 
-    def new_token_value(self, length: int) -> str:
-        """A new access token value of ``length`` base64url characters (22 or more)."""
+    def new_token(self, length: int) -> tuple[str, bytes]:
+        """A new access token value of ``length`` base64url characters (22 or more), and its key."""
         ...
 
     async def put_token(self, record: AccessTokenRecord) -> None: ...

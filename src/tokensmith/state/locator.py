@@ -62,15 +62,20 @@ class TokenLocator:
             self._last_ms, self._counter = now, 0
         return (self._last_ms << (_WORKER_BITS + _COUNTER_BITS)) | (self._worker << _COUNTER_BITS) | self._counter
 
-    def new_value(self, length: int) -> str:
-        """A fresh token value of ``length`` base64url characters (at least :data:`MIN_LENGTH`)."""
+    def new_token(self, length: int) -> tuple[str, bytes]:
+        """A fresh token value of ``length`` base64url characters (at least :data:`MIN_LENGTH`) and its
+        storage key, made together so that issuing never decrypts what it has just encrypted."""
         if length < MIN_LENGTH:
             raise ValueError(f"token values need at least {MIN_LENGTH} characters")
         with self._lock:
             plain = self._sequence().to_bytes(8, "big") + POOL.take(8)
             block = self._encrypt.update(plain)
         extra = POOL.take((length * 6 + 7) // 8 - 16 + 1)
-        return base64.urlsafe_b64encode(block + extra).decode("ascii")[:length]
+        value = base64.urlsafe_b64encode(block + extra).decode("ascii")[:length]
+        return value, plain[:8] + hashlib.sha256(value.encode("utf-8")).digest()
+
+    def new_value(self, length: int) -> str:
+        return self.new_token(length)[0]
 
     def key(self, value: str) -> bytes:
         """The storage key of ``value``: its sequence (8 bytes) followed by its SHA-256 digest."""

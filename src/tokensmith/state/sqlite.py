@@ -167,7 +167,7 @@ class SqliteTokenState:
     def __init__(self, path: Path, checkpoint: bool = True, locator_key: bytes | None = None) -> None:
         self._locator = TokenLocator(locator_key if locator_key is not None else secrets.token_bytes(16), -1)
         self.token_key = self._locator.key
-        self.new_token_value = self._locator.new_value
+        self.new_token = self._locator.new_token
         self._conn = connect(path)
         writer = connect(path)
         writer.execute("PRAGMA busy_timeout=0")
