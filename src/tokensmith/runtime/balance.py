@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 import struct
+import time
 from pathlib import Path
 
 from tokensmith.config.generation import map_file
 
 _SLOT = struct.Struct("<q")
 SLACK = 1  # connections above the fair share a worker keeps before it sheds one
+RECHECK = 0.02  # seconds between reads of the other workers' counts (not on every answer)
 
 
 class ConnectionBalance:
@@ -30,6 +32,8 @@ class ConnectionBalance:
         self._map = map_file(path, _SLOT.size * max(workers, 1))
         self.mine = 0
         self.shedding = 0  # connections told to close that have not closed yet
+        self._excess = 0  # connections above the fair share (plus slack), as of the last check
+        self._recheck_at = 0.0
         self._publish()
 
     def _publish(self) -> None:
@@ -38,12 +42,14 @@ class ConnectionBalance:
     def opened(self) -> None:
         self.mine += 1
         self._publish()
+        self._recheck_at = 0.0
 
     def closed(self, was_shed: bool) -> None:
         self.mine -= 1
         if was_shed:
             self.shedding -= 1
         self._publish()
+        self._recheck_at = 0.0
 
     def counts(self) -> list[int]:
         return [max(0, _SLOT.unpack_from(self._map, _SLOT.size * i)[0]) for i in range(self.workers)]
@@ -53,9 +59,13 @@ class ConnectionBalance:
         the caller then closes one connection after its answer, and :meth:`closed` is told so."""
         if self.workers < 2:
             return False
-        total = sum(self.counts())
-        keep = self.mine - self.shedding
-        if keep > math.ceil(total / self.workers) + SLACK:
+        now = time.monotonic()
+        if now >= self._recheck_at:  # the other workers' counts are read at most every RECHECK seconds
+            self._recheck_at = now + RECHECK
+            total = sum(self.counts())
+            self._excess = self.mine - self.shedding - (math.ceil(total / self.workers) + SLACK)
+        if self._excess > 0:
+            self._excess -= 1
             self.shedding += 1
             return True
         return False
