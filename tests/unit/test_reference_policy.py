@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -61,4 +63,4 @@ def test_extension_never_passes_the_cap_nor_moves_back(lifetime: int, threshold:
         assert new <= now + lifetime
         if maximum is not None:
             assert new <= maximum
-        record.expires_at = new
+        record = replace(record, expires_at=new)

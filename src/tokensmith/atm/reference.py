@@ -187,7 +187,7 @@ class ReferenceType:
         atm = snapshot.atms.get(record.atm_id)
         if not isinstance(atm, ReferenceAtm) or not atm.allows(caller):
             return None
-        expires_at = record.expires_at  # the record may be shared with the state's cache: never change it
+        expires_at = record.expires_at
         new_expiry = atm.policy.extended_expiry(record, now)
         if new_expiry is not None and await rt.state.extend_token(digest, new_expiry):
             expires_at = new_expiry

@@ -30,8 +30,11 @@ class DigestKeys:
         return value, token_digest(value)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class AccessTokenRecord:
+    """One stored access token. Immutable: backends may hand the same record to many requests
+    (the SQLite state's per-worker cache does), so a change is a new record in the store."""
+
     token_hash: bytes
     atm_id: str
     client_id: str

@@ -20,18 +20,17 @@ class MemoryTokenState(DigestKeys):
         if record.token_hash in self.tokens:
             raise ValueError("a token with this digest already exists")
         self.writes += 1
-        self.tokens[record.token_hash] = replace(record)
+        self.tokens[record.token_hash] = record  # records are immutable: no copy needed
 
     async def get_token(self, token_hash: bytes) -> AccessTokenRecord | None:
-        record = self.tokens.get(token_hash)
-        return replace(record) if record is not None else None
+        return self.tokens.get(token_hash)
 
     async def extend_token(self, token_hash: bytes, new_expires_at: float) -> bool:
         record = self.tokens.get(token_hash)
         if record is None or record.expires_at >= new_expires_at:
             return False
         self.writes += 1
-        record.expires_at = new_expires_at
+        self.tokens[token_hash] = replace(record, expires_at=new_expires_at)
         return True
 
     async def delete_token(self, token_hash: bytes) -> bool:
