@@ -36,19 +36,13 @@ from tokensmith.node import Node
 from tokensmith.plugins.registry import access_token_managers, credential_validators
 
 OPENAPI = BASE + "/openapi.json"
+# The PingFederate admin API release whose wire format this API speaks. ``GET /version`` answers it
+# (dotted, four parts), because PingFederate tooling (pingcli, the Terraform provider) reads it to pick
+# its client version; Tokensmith's own version is in the OpenAPI document's ``info.version``.
+PF_API_VERSION = "13.0.0.0"
 log = logging.getLogger("tokensmith.admin")
 # Every resource's routes, in the order they appear in the OpenAPI document.
 ROUTES = (atms, clients, authserver, mappings, pcvs, keypairs, bulk, sts_instances, sts_connections, sts_settings)
-
-
-def _field_path(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for part in loc[1:] if loc and loc[0] == "body" else loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
 
 
 def _validation_error(exc: RequestValidationError) -> AdminApiError:
@@ -62,13 +56,10 @@ def _validation_error(exc: RequestValidationError) -> AdminApiError:
             return BadRequest("A JSON request body is required.")
         if loc == ("body",):
             return BadRequest("The request body must be a JSON object (Content-Type: application/json).")
-        path = str(loc[-1]) if loc and loc[0] == "query" else _field_path(loc)
-        if kind == "extra_forbidden":
-            errors.append(FieldError(path, f"Unrecognized property '{path}'", "unrecognized_field"))
-        elif kind == "missing":
-            errors.append(FieldError(path, f"'{path}' is required", "required_field_missing"))
-        else:
-            errors.append(FieldError(path, f"{path}: {err.get('msg', 'invalid value')}", "invalid_value"))
+        body_loc = loc[1:] if loc and loc[0] == "body" else loc
+        path = str(loc[-1]) if loc and loc[0] == "query" else m.field_path(body_loc)
+        message, error_id = m.describe(err, path)
+        errors.append(FieldError(path, message, error_id))
     return ValidationFailed(errors)
 
 
@@ -109,7 +100,7 @@ def create_admin_app(node: Node) -> Any:
 
     @app.get(BASE + "/version", response_model=m.Version, tags=["/version"])
     def version() -> dict[str, str]:
-        return {"version": __version__}
+        return {"version": PF_API_VERSION}
 
     deps = Deps(node, access_token_managers(), credential_validators())
     for module in ROUTES:

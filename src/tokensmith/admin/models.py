@@ -13,7 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown properties are refused, and so is every JSON type that is not the declared one: a string
+    where a boolean or integer belongs, or a boolean where an integer belongs, is a 422 naming the
+    field, never converted (``"yes"`` is not ``true``, ``"5"`` is not ``5``, ``true`` is not ``1``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ResourceLink(Strict):
@@ -359,3 +363,53 @@ class ApiResult(BaseModel):
 
 class Version(BaseModel):
     version: str
+
+
+# --------------------------------------------------------------------------- pydantic errors as PF fieldPaths
+
+JSON_TYPES = {"bool_type": "a boolean", "int_type": "an integer", "string_type": "a string",
+              "list_type": "an array", "dict_type": "an object", "model_type": "an object",
+              "model_attributes_type": "an object", "float_type": "a number", "int_from_float": "an integer",
+              "set_type": "an array"}
+
+
+def json_type_name(value: Any) -> str:
+    """The JSON type of a parsed value, as an error message names it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """``("scopes", 0, "name")`` as PingFederate writes it: ``scopes[0].name``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def describe(err: Any, path: str) -> tuple[str, str]:
+    """(message, errorId) for one pydantic error at ``path``: a wrong JSON type is named as such
+    (what was expected, what was sent), never converted."""
+    kind = str(err.get("type", ""))
+    if kind == "extra_forbidden":
+        return f"Unrecognized property '{path}'", "unrecognized_field"
+    if kind == "missing":
+        return f"'{path}' is required", "required_field_missing"
+    if kind in JSON_TYPES:
+        return (f"'{path}' must be {JSON_TYPES[kind]}, not {json_type_name(err.get('input'))}",
+                "invalid_type")
+    return f"{path}: {err.get('msg', 'invalid value')}", "invalid_value"

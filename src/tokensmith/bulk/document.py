@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tokensmith import __version__
+from tokensmith.admin import models as m
 from tokensmith.admin.context import AdminContext
 from tokensmith.bulk.resources import BulkResource, ExportOptions, Saver, by_path, registry
 from tokensmith.config.model import ConfigModel
@@ -114,11 +115,10 @@ def _validated(resource: BulkResource, item: Any, path: str, errors: ErrorCollec
         parsed = resource.model.model_validate(item)
     except ValidationError as exc:
         for err in exc.errors():
-            loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.get("loc", ()))
-            kind = err.get("type", "")
-            error_id = {"extra_forbidden": "unrecognized_field", "missing": "required_field_missing"}.get(
-                kind, "invalid_value")
-            errors.add(f"{path}{loc}", err.get("msg", "invalid value"), error_id)
+            loc = m.field_path(tuple(err.get("loc", ())))
+            full = f"{path}.{loc}" if loc and not loc.startswith("[") else f"{path}{loc}"
+            message, error_id = m.describe(err, loc or path)
+            errors.add(full, message, error_id)
         return None
     return dict(parsed.model_dump(exclude_none=True))
 

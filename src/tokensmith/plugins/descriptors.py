@@ -6,6 +6,7 @@ A descriptor is data. It renders to the admin API's ``PluginDescriptor`` JSON an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -150,11 +151,13 @@ class PluginDescriptor:
 # --------------------------------------------------------------------------- field rules
 
 
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
+
+
 def _as_int(value: str) -> int | None:
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
+    """A whole number written plainly (digits, an optional minus); nothing else is converted:
+    not ``" 30"``, ``"+30"``, ``"3_0"``, ``"30.0"`` or other scripts' digits."""
+    return int(value) if WHOLE_NUMBER.fullmatch(value) else None
 
 
 def integer(minimum: int | None = None, maximum: int | None = None) -> FieldRule:
