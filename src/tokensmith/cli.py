@@ -1,4 +1,4 @@
-"""Command line: ``tokensmith serve``, ``init``, ``export`` and ``import``."""
+"""Command line: ``tokensmith serve``, ``init``, ``export``, ``import``, ``admin`` and ``doctor``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from tokensmith import __version__, cli_bulk
+from tokensmith import __version__, cli_admin, cli_bulk, cli_doctor
 from tokensmith.datadir import ADMIN_USER, initialise
+from tokensmith.datalock import acquire
 from tokensmith.errors import ConfigurationError
 from tokensmith.settings import Settings
 
@@ -70,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="create the data directory and the administrator account")
     common(init)
     cli_bulk.add_commands(commands, common)
+    cli_admin.add_commands(commands, common)
+    cli_doctor.add_commands(commands, common)
     return parser
 
 
@@ -107,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
             return cli_bulk.run_export(Settings(data_dir=args.data_dir, database_url=args.database_url or None), args)
         if args.command == "import":
             return cli_bulk.run_import(Settings(data_dir=args.data_dir, database_url=args.database_url or None), args)
+        if args.command == "admin":
+            return cli_admin.run(Settings(data_dir=args.data_dir, database_url=args.database_url or None), args)
+        if args.command == "doctor":
+            return cli_doctor.run(Settings(data_dir=args.data_dir, database_url=args.database_url or None,
+                                           host=args.host, port=args.port, admin_port=args.admin_port))
         settings = Settings(
             data_dir=args.data_dir, host=args.host, port=args.port, admin_port=args.admin_port,
             workers=args.workers, cert_file=args.cert, key_file=args.key, node_id=args.node_id,
@@ -125,8 +133,13 @@ def main(argv: list[str] | None = None) -> int:
             check_redis(settings)
         _announce_password(initialise(settings).admin_password)
         _announce_cluster(settings)
-
-        return Supervisor(settings).run()
+        scheme = "https" if settings.tls else "http"
+        lock = acquire(settings.data_dir, f"runtime {scheme}://{settings.host}:{settings.port}, "
+                                          f"admin port {settings.admin_port}")
+        try:
+            return Supervisor(settings).run()
+        finally:
+            lock.release()
     except ConfigurationError as exc:
         print(f"tokensmith: {exc}", file=sys.stderr)
         return 2

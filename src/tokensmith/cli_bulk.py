@@ -22,6 +22,13 @@ from tokensmith.bulk.resources import ExportOptions
 from tokensmith.errors import ConfigurationError, ValidationFailed
 from tokensmith.settings import Settings
 
+FOREIGN_SECRET_FIELDS = ("encryptedSecret", "encryptedPassword", "encryptedValue")
+FOREIGN_SECRET_HINT = (
+    "The document was exported by a server with another master key, so its encrypted values cannot be read "
+    "here. Either copy that server's master.key into this data directory before the first start, or import "
+    "with --new-client-secrets (clients get new random secrets, printed once) and export with "
+    "--key-password-env VAR so that private keys travel under a password of your choice.")
+
 
 def add_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
     export = commands.add_parser("export", help="write the configuration as a bulk document (JSON)")
@@ -92,6 +99,8 @@ def run_import(settings: Settings, args: argparse.Namespace) -> int:
         print(f"tokensmith: nothing was imported: {exc.message}", file=sys.stderr)
         for error in exc.errors:
             print(f"  {error.field_path or '(document)'}: {error.message}", file=sys.stderr)
+        if any((e.field_path or "").endswith(FOREIGN_SECRET_FIELDS) for e in exc.errors):
+            print(FOREIGN_SECRET_HINT, file=sys.stderr)
         return 1
     finally:
         asyncio.run(node.stop())

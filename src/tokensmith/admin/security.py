@@ -20,6 +20,9 @@ Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], Awaitable[None]]],
                    Awaitable[None]]
 CACHE_LIMIT = 256
+NO_CREDENTIALS = "Authentication required: send the administrator's credentials with HTTP Basic."
+WRONG_CREDENTIALS = ("The user name or password is wrong. If the password is lost, set a new one with "
+                     "'tokensmith admin set-password' on the server.")
 MAX_BODY = 1024 * 1024
 
 
@@ -76,8 +79,7 @@ class AdminSecurityMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         creds = _credentials(headers.get("authorization", ""))
         if creds is None or not await self.authenticator.check(*creds):
-            await _reject(send, Unauthorized("Authentication required: send the administrator's "
-                                             "credentials with HTTP Basic."),
+            await _reject(send, Unauthorized(WRONG_CREDENTIALS if creds else NO_CREDENTIALS),
                           [(b"www-authenticate", b'Basic realm="Tokensmith admin API"')])
             return
         if not headers.get("x-xsrf-header"):
