@@ -67,7 +67,55 @@ async def test_unknown_path_and_method_use_api_result(admin: Admin) -> None:
     missing = await admin.get("/no/such/thing")
     assert missing.status_code == 404 and missing.json()["resultId"] == "resource_not_found"
     wrong = await admin.request("PATCH", "/oauth/accessTokenManagers")
-    assert wrong.status_code == 405 and "resultId" in wrong.json()
+    assert wrong.status_code == 405 and wrong.json()["resultId"] == "method_not_allowed"
+    assert wrong.headers["allow"] == "GET, HEAD, POST"
+
+
+async def test_405_allow_lists_every_method_of_the_path(admin: Admin) -> None:
+    one = await admin.request("POST", "/oauth/clients/app")
+    assert one.status_code == 405
+    assert one.headers["allow"] == "DELETE, GET, HEAD, PUT"
+    assert "DELETE, GET, HEAD, PUT" in one.json()["message"]
+    settings = await admin.request("DELETE", "/oauth/authServerSettings")
+    assert settings.status_code == 405 and settings.headers["allow"] == "GET, HEAD, PUT"
+
+
+async def test_a_body_that_is_not_json_is_415(admin: Admin) -> None:
+    for content_type in ("application/x-www-form-urlencoded", "text/plain", "application/xml"):
+        response = await admin.client.post(ADMIN_BASE + "/oauth/clients", content=b'{"clientId": "x"}',
+                                           headers={"content-type": content_type})
+        assert response.status_code == 415, content_type
+        assert response.json()["resultId"] == "unsupported_media_type"
+    missing = await admin.client.put(ADMIN_BASE + "/oauth/authServerSettings", content=b"{}")
+    assert missing.status_code == 415
+    with_charset = await admin.client.put(ADMIN_BASE + "/oauth/accessTokenManagers/settings", content=b"{}",
+                                          headers={"content-type": "application/json; charset=utf-8"})
+    assert with_charset.status_code != 415
+    assert (await admin.get("/oauth/clients")).status_code == 200  # no body, no content type: fine
+
+
+async def test_openapi_declares_every_error_status_and_media_type(http: httpx.AsyncClient) -> None:
+    doc = (await http.get(ADMIN_BASE + "/openapi.json")).json()
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            expected = {"401", "403", "404", "405", "422"}
+            if "requestBody" in operation:
+                expected |= {"400", "413", "415"}
+            assert expected <= set(responses), (method, path)
+            for status in expected:
+                assert responses[status]["content"] == {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ApiResult"}}}, (method, path)
+            assert "Allow" in responses["405"]["headers"]
+    api_result = doc["components"]["schemas"]["ApiResult"]
+    assert "validationErrors" in api_result["properties"]
+    base = "/pf-admin-api/v1/keyPairs/signing/{key_pair_id}"
+    media = {(base + "/certificate", "get"): "application/x-x509-ca-cert",
+             (base + "/pem", "post"): "application/x-pem-file",
+             (base + "/pkcs12", "post"): "application/x-pkcs12",
+             (base + "/csr", "get"): "application/pkcs10"}
+    for (path, method), media_type in media.items():
+        assert list(doc["paths"][path][method]["responses"]["200"]["content"]) == [media_type]
 
 
 async def test_openapi_document_is_served_and_describes_the_api(http: httpx.AsyncClient) -> None:

@@ -122,10 +122,10 @@ async def test_short_secret_and_zoneless_expiry(admin: Admin) -> None:
     assert created["clientAuth"]["secondarySecrets"][0]["expiryTime"] == "2099-01-01T00:00:00Z"
 
 
-async def test_non_json_body_is_400(admin: Admin) -> None:
+async def test_non_json_body_is_415_and_too_large_413(admin: Admin) -> None:
     response = await admin.client.post("http://127.0.0.1:9999/pf-admin-api/v1/oauth/clients",
                                        content=b"clientId=x", headers={"content-type": "text/plain"})
-    assert response.status_code == 400 and response.json()["resultId"] == "invalid_json"
+    assert response.status_code == 415 and response.json()["resultId"] == "unsupported_media_type"
     huge = await admin.client.post("http://127.0.0.1:9999/pf-admin-api/v1/oauth/clients",
                                    content=b"{" + b" " * (1024 * 1024 + 10) + b"}",
                                    headers={"content-type": "application/json"})

@@ -5,13 +5,16 @@ modules of :mod:`tokensmith.admin.routes` (one per resource; see :mod:`tokensmit
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from tokensmith import __version__
 from tokensmith.admin import models as m
@@ -63,6 +66,18 @@ def _validation_error(exc: RequestValidationError) -> AdminApiError:
     return ValidationFailed(errors)
 
 
+def allowed_methods(app: FastAPI, scope: MutableMapping[str, Any]) -> list[str]:
+    """Every method some route serves at this request's path (FastAPI registers one route per
+    method, so Starlette's own ``Allow`` would name only the first route's)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        if isinstance(route, APIRoute) and route.matches(scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def _json(payload: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(payload, status_code=status)
 
@@ -85,10 +100,14 @@ def create_admin_app(node: Node) -> Any:
         return _json(error.to_json(), error.status_code)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         result = {404: "resource_not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         message = "Resource not found." if exc.status_code == 404 else str(exc.detail)
-        return _json({"resultId": result, "message": message}, exc.status_code)
+        if exc.status_code != 405:
+            return _json({"resultId": result, "message": message}, exc.status_code)
+        allowed = ", ".join(allowed_methods(app, request.scope))
+        return JSONResponse({"resultId": result, "message": f"{request.method} is not allowed here; this path "
+                             f"answers {allowed}."}, status_code=405, headers={"Allow": allowed})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -122,12 +141,42 @@ def _install_openapi(app: FastAPI) -> None:
                                                                                 "scheme": "basic"}}
         schema["security"] = [{"BasicAuth": []}]
         for item in schema.get("paths", {}).values():
+            allowed = ", ".join(sorted({method.upper() for method in item} | ({"HEAD"} if "get" in item else set())))
             for operation in item.values():
                 operation.setdefault("parameters", []).append({
                     "name": "X-XSRF-Header", "in": "header", "required": True,
                     "schema": {"type": "string", "default": "PingFederate"},
                     "description": "Any non-empty value; protects against cross-site requests."})
+                _declare_errors(operation, allowed)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+API_RESULT = {"$ref": "#/components/schemas/ApiResult"}
+# Every error status an operation can answer, each with PingFederate's ApiResult body; the ones only a
+# request with a body can meet are declared only on operations that take one.
+ERROR_STATUSES = {
+    "400": ("The body is not valid JSON, or a required body is missing.", True),
+    "401": ("Missing or wrong administrator credentials.", False),
+    "403": ("The X-XSRF-Header header is missing.", False),
+    "404": ("Resource not found.", False),
+    "405": ("The path exists, but not with this method; the Allow header lists the methods it takes.", False),
+    "413": ("The request body is larger than 1 MiB.", True),
+    "415": ("The request body is not JSON (Content-Type must be application/json).", True),
+    "422": ("Validation error(s) occurred; validationErrors names each field.", False),
+}
+
+
+def _declare_errors(operation: dict[str, Any], allowed: str) -> None:
+    responses = operation.setdefault("responses", {})
+    has_body = "requestBody" in operation
+    for status, (description, body_only) in ERROR_STATUSES.items():
+        if body_only and not has_body:
+            continue
+        entry = responses.setdefault(status, {"description": description})
+        entry["content"] = {"application/json": {"schema": API_RESULT}}
+        if status == "405":
+            entry["headers"] = {"Allow": {"description": f"The methods this path takes: {allowed}.",
+                                          "schema": {"type": "string"}}}

@@ -90,8 +90,25 @@ class AdminSecurityMiddleware:
         if not length.isdigit() or int(length) > MAX_BODY:
             await _reject(send, PayloadTooLarge(f"The request body must be at most {MAX_BODY} bytes."), [])
             return
+        has_body = int(length) > 0 or "chunked" in headers.get("transfer-encoding", "").lower()
+        if has_body and not is_json(headers.get("content-type", "")):
+            await _reject(send, UnsupportedMediaType(
+                "Request bodies must be JSON: send 'Content-Type: application/json'."),
+                [(b"accept", b"application/json")])
+            return
         scope.setdefault("state", {})["admin_user"] = creds[0]
         await self.app(scope, bounded_receive(receive), send)
+
+
+def is_json(content_type: str) -> bool:
+    """``application/json`` or a ``+json`` type, any parameters (``; charset=utf-8``) allowed."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+class UnsupportedMediaType(AdminApiError):
+    status_code = 415
+    result_id = "unsupported_media_type"
 
 
 class PayloadTooLarge(AdminApiError):

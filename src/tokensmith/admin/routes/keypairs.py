@@ -12,7 +12,14 @@ from tokensmith.admin import keypair_models as km
 from tokensmith.admin import keypairs
 from tokensmith.admin.routing import BASE, ERRORS, Deps, as_dict
 
-FILE_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"description": "The file.", "content": {}}}
+CERTIFICATE, PEM, PKCS12, CSR = ("application/x-x509-ca-cert", "application/x-pem-file", "application/x-pkcs12",
+                                 "application/pkcs10")
+
+
+def _file_response(media_type: str, description: str, binary: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer of a file download, declared with the media type it is sent as."""
+    schema = {"type": "string", **({"format": "binary"} if binary else {})}
+    return {**ERRORS, 200: {"description": description, "content": {media_type: {"schema": schema}}}}
 
 
 def _file(data: bytes, media_type: str, filename: str) -> Response:
@@ -54,28 +61,34 @@ def register(app: FastAPI, deps: Deps) -> None:
         node.change(lambda model: keypairs.delete(model, key_pair_id, deps.key_users))
         return Response(status_code=204)
 
-    @app.get(path + "/{key_pair_id}/certificate", tags=tag, responses={**ERRORS, **FILE_RESPONSE})
+    @app.get(path + "/{key_pair_id}/certificate", tags=tag,
+             response_class=Response, responses=_file_response(CERTIFICATE, "The certificate as PEM text."))
     def export_certificate(key_pair_id: str) -> Response:
         data = read(lambda model: keypairs.certificate_pem(model, key_pair_id))
-        return _file(data, "application/x-x509-ca-cert", f"{key_pair_id}.crt")
+        return _file(data, CERTIFICATE, f"{key_pair_id}.crt")
 
-    @app.post(path + "/{key_pair_id}/pem", tags=tag, responses={**ERRORS, **FILE_RESPONSE})
+    @app.post(path + "/{key_pair_id}/pem", tags=tag,
+              response_class=Response,
+              responses=_file_response(PEM, "The private key (encrypted with the password) and certificate, PEM."))
     def export_pem(request: Request, key_pair_id: str, body: km.KeyPairExportSettings) -> Response:
         c = ctx(request)
         data = read(lambda model: keypairs.export_pem(c, model, key_pair_id, as_dict(body)))
-        return _file(data, "application/x-pem-file", f"{key_pair_id}.pem")
+        return _file(data, PEM, f"{key_pair_id}.pem")
 
-    @app.post(path + "/{key_pair_id}/pkcs12", tags=tag, responses={**ERRORS, **FILE_RESPONSE})
+    @app.post(path + "/{key_pair_id}/pkcs12", tags=tag,
+              response_class=Response,
+              responses=_file_response(PKCS12, "A PKCS#12 file protected by the password.", binary=True))
     def export_pkcs12(request: Request, key_pair_id: str, body: km.KeyPairExportSettings) -> Response:
         c = ctx(request)
         data = read(lambda model: keypairs.export_pkcs12(c, model, key_pair_id, as_dict(body)))
-        return _file(data, "application/x-pkcs12", f"{key_pair_id}.p12")
+        return _file(data, PKCS12, f"{key_pair_id}.p12")
 
-    @app.get(path + "/{key_pair_id}/csr", tags=tag, responses={**ERRORS, **FILE_RESPONSE})
+    @app.get(path + "/{key_pair_id}/csr", tags=tag,
+             response_class=Response, responses=_file_response(CSR, "A PKCS#10 certificate signing request, PEM."))
     def export_csr(request: Request, key_pair_id: str) -> Response:
         c = ctx(request)
         data = read(lambda model: keypairs.csr(c, model, key_pair_id))
-        return _file(data, "application/pkcs10", f"{key_pair_id}.csr")
+        return _file(data, CSR, f"{key_pair_id}.csr")
 
     @app.post(path + "/{key_pair_id}/csr", tags=tag, response_model=km.KeyPairView,
               response_model_exclude_none=True, responses=ERRORS)
