@@ -99,11 +99,8 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
             errors.add(f"accessControlSettings.allowedClients[{i}].id",
                        f"OAuth client '{client['id']}' does not exist")
         allowed.append({"id": client["id"]})
-    svs_in = body.get("sessionValidationSettings") or {}
-    svs = {k: bool(svs_in.get(k, False)) for k in (
-        "checkValidAuthnSession", "checkSessionRevocationStatus", "updateAuthnSessionActivity",
-        "includeSessionId")}
-    svs["inherited"] = False
+    svs = _session_validation(body.get("sessionValidationSettings") or {}, errors)
+    token_endpoint = _token_endpoint_contract(body.get("tokenEndpointAttributeContract"), errors)
 
     config: dict[str, Any] = {"tables": [], "fields": []}
     if descriptor is not None:
@@ -123,8 +120,52 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
         "accessControlSettings": {"restrictClients": bool(acs_in.get("restrictClients", False)),
                                   "allowedClients": allowed, "inherited": False},
         "sessionValidationSettings": svs,
+        **({"tokenEndpointAttributeContract": token_endpoint} if token_endpoint is not None else {}),
         "sequenceNumber": existing["sequenceNumber"] if existing else _next_sequence(model),
     }
+
+
+SESSION_CHECKS = ("checkValidAuthnSession", "checkSessionRevocationStatus", "updateAuthnSessionActivity",
+                  "includeSessionId")
+# Names of the token endpoint's own response members (RFC 6749 §5.1, RFC 8693 §2.2.1): a token endpoint
+# attribute cannot take one of them.
+RESERVED_RESPONSE_NAMES = {"access_token", "token_type", "expires_in", "refresh_token", "scope", "id_token",
+                           "issued_token_type", "error", "error_description"}
+
+
+def _session_validation(svs_in: dict[str, Any], errors: ErrorCollector) -> dict[str, Any]:
+    """Session validation ties a token to a browser authentication session. This server runs no
+    authentication sessions (no authorization code flow), so each check can only be off: a ``true``
+    is refused rather than stored and ignored."""
+    for key in SESSION_CHECKS:
+        if svs_in.get(key):
+            errors.add(f"sessionValidationSettings.{key}",
+                       f"{key} cannot be enabled: this server has no authentication sessions to check "
+                       "(tokens come from the client credentials, password, refresh token and token "
+                       "exchange grants)")
+    return {**{key: False for key in SESSION_CHECKS}, "inherited": False}
+
+
+def _token_endpoint_contract(contract: dict[str, Any] | None, errors: ErrorCollector) -> dict[str, Any] | None:
+    """The token endpoint attribute contract, stored as sent once its names are checked."""
+    if contract is None:
+        return None
+    seen: set[str] = set()
+    for i, attr in enumerate(contract.get("attributes") or []):
+        path = f"tokenEndpointAttributeContract.attributes[{i}].name"
+        name = attr["name"]
+        if not name.strip():
+            errors.add(path, "Attribute name is required", "required_field_missing")
+        elif name in seen:
+            errors.add(path, f"Attribute '{name}' appears more than once")
+        elif name in RESERVED_RESPONSE_NAMES:
+            errors.add(path, f"'{name}' is a member of the token response itself; choose another name")
+        seen.add(name)
+        for j, scope in enumerate(attr.get("mappedScopes") or []):
+            if not scope.strip():
+                errors.add(f"tokenEndpointAttributeContract.attributes[{i}].mappedScopes[{j}]",
+                           "A scope name is required")
+    return dict(contract)
 
 
 def _parent_config(model: ConfigModel, body: dict[str, Any], descriptor: PluginDescriptor | None,

@@ -90,10 +90,13 @@ def _build(model: ConfigModel, body: dict[str, Any], errors: ErrorCollector) -> 
     if atm is not None:
         contract = {a["name"] for a in atm["attributeContract"]["extendedAttributes"]}
         contract |= {a["name"] for a in atm["attributeContract"]["coreAttributes"]}
+        token_endpoint = {a["name"] for a in (atm.get("tokenEndpointAttributeContract") or {}).get("attributes")
+                          or []}
         for name in fulfilment:
-            if name not in contract:
+            if name not in contract | token_endpoint:
                 errors.add(f"attributeContractFulfillment.{name}",
-                           f"'{name}' is not in the attribute contract of '{atm_id}'")
+                           f"'{name}' is not in the attribute contract or token endpoint attribute contract "
+                           f"of '{atm_id}'")
         for name in sorted(contract - set(fulfilment)):
             errors.add(f"attributeContractFulfillment.{name}", f"Attribute '{name}' needs a fulfilment",
                        "required_field_missing")
@@ -105,16 +108,18 @@ def _build(model: ConfigModel, body: dict[str, Any], errors: ErrorCollector) -> 
         if c["condition"] not in CONDITIONS:
             errors.add(f"{path}.condition", f"Condition {c['condition']} is not supported")
         _check_value(model, c["source"]["type"], c["attributeName"], context_type, context_ref, path, errors)
+    # Stored as sent: lists sent empty stay empty, members not sent stay absent (PingFederate leaves an
+    # unsent expressionCriteria out, and the Terraform provider reads an added [] as a change).
     doc: dict[str, Any] = {
         "id": mapping_id(context_type, context_ref, atm_id),
         "context": {"type": context_type, **({"contextRef": {"id": context_ref}} if context_ref else {})},
         "accessTokenManagerRef": {"id": atm_id},
-        "attributeSources": [],
+        "attributeSources": list(body.get("attributeSources") or []),
         "attributeContractFulfillment": {
-            name: {"source": {"type": spec["source"]["type"]}, "value": spec.get("value", "")}
+            name: {"source": dict(spec["source"]), "value": spec.get("value", "")}
             for name, spec in fulfilment.items()},
-        "issuanceCriteria": {"conditionalCriteria": criteria.get("conditionalCriteria") or [],
-                             "expressionCriteria": []},
+        "issuanceCriteria": {key: list(criteria[key]) for key in ("conditionalCriteria", "expressionCriteria")
+                             if key in criteria} if "issuanceCriteria" in body else {"conditionalCriteria": []},
     }
     return doc
 

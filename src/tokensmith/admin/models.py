@@ -79,6 +79,20 @@ class SessionValidationSettings(Strict):
     inherited: bool | None = None
 
 
+class TokenEndpointAttribute(Strict):
+    name: str
+    multiValued: bool | None = None
+    mappedScopes: list[str] | None = None
+
+
+class TokenEndpointAttributeContract(Strict):
+    """Attributes the token endpoint returns next to ``access_token``, filled by the access token
+    mapping; one with ``mappedScopes`` is returned only when one of those scopes is granted."""
+
+    attributes: list[TokenEndpointAttribute] | None = None
+    inherited: bool | None = None
+
+
 class AccessTokenManager(Strict):
     id: str
     name: str
@@ -91,7 +105,7 @@ class AccessTokenManager(Strict):
     accessControlSettings: AtmAccessControlSettings | None = None
     sessionValidationSettings: SessionValidationSettings | None = None
     sequenceNumber: int | None = None
-    tokenEndpointAttributeContract: dict[str, Any] | None = None
+    tokenEndpointAttributeContract: TokenEndpointAttributeContract | None = None
 
 
 class AccessTokenManagers(BaseModel):
@@ -206,6 +220,9 @@ class Client(Strict):
     requireDpop: bool | None = None
     requireOfflineAccessScopeToIssueRefreshTokens: Literal["SERVER_DEFAULT", "NO", "YES"] | None = None
     offlineAccessRequireConsentPrompt: Literal["SERVER_DEFAULT", "NO", "YES"] | None = None
+    lockoutMaxMaliciousActions: int | None = Field(default=None, ge=1)
+    lockoutMaxMaliciousActionsType: Literal["DO_NOT_LOCKOUT", "SERVER_DEFAULT",
+                                            "OVERRIDE_SERVER_DEFAULT"] | None = None
 
 
 class ScopeEntry(Strict):

@@ -32,9 +32,18 @@ class AtmCommon:
     resource_uris: tuple[str, ...] = ()
     restrict_clients: bool = False
     allowed_clients: frozenset[str] = frozenset()
+    # Token endpoint attribute contract: name -> (multiValued, mappedScopes); an attribute with
+    # mapped scopes is returned only when one of them is granted.
+    token_endpoint: Mapping[str, tuple[bool, frozenset[str]]] = field(default_factory=dict)
 
     def allows(self, client_id: str) -> bool:
         return not self.restrict_clients or client_id in self.allowed_clients
+
+    def token_endpoint_multi_valued(self, granted: tuple[str, ...] | list[str]) -> dict[str, bool]:
+        """The token endpoint attributes to return for these granted scopes, with their multiValued."""
+        scopes = set(granted)
+        return {name: multi for name, (multi, mapped) in self.token_endpoint.items()
+                if not mapped or mapped & scopes}
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> AtmCommon:
@@ -42,11 +51,14 @@ class AtmCommon:
         attrs = {a["name"]: bool(a.get("multiValued")) for a in contract["coreAttributes"]}
         attrs.update({a["name"]: bool(a.get("multiValued")) for a in contract["extendedAttributes"]})
         acs = doc["accessControlSettings"]
+        token_endpoint = {a["name"]: (bool(a.get("multiValued")), frozenset(a.get("mappedScopes") or ()))
+                          for a in (doc.get("tokenEndpointAttributeContract") or {}).get("attributes") or []}
         return cls(
             id=doc["id"], attributes=attrs,
             resource_uris=tuple(doc["selectionSettings"]["resourceUris"]),
             restrict_clients=bool(acs.get("restrictClients")),
             allowed_clients=frozenset(c["id"] for c in acs.get("allowedClients", [])),
+            token_endpoint=token_endpoint,
         )
 
 

@@ -96,9 +96,20 @@ async def _issue(rt: Runtime, atm: RuntimeAtm, client_id: str, scope: str, attri
     return token, scope
 
 
-def _response(issued: tuple[IssuedToken, str], now: float, refresh: str | None = None) -> Response:
+def _token_endpoint_attributes(atm: RuntimeAtm, mapping: CompiledMapping | None, sources: Sources,
+                               scope: str) -> dict[str, Any]:
+    """The manager's token endpoint attributes for this response (those whose mapped scopes, if any,
+    were granted), filled by the same mapping as the token's own attributes."""
+    wanted = atm.common.token_endpoint_multi_valued(scope.split())
+    if mapping is None or not wanted:
+        return {}
+    return mapping.attributes(sources, wanted)
+
+
+def _response(issued: tuple[IssuedToken, str], now: float, refresh: str | None = None,
+              extra: dict[str, Any] | None = None) -> Response:
     token, scope = issued
-    payload: dict[str, Any] = {"access_token": token.value, "token_type": "Bearer",
+    payload: dict[str, Any] = {**(extra or {}), "access_token": token.value, "token_type": "Bearer",
                                "expires_in": int(token.expires_at - now)}
     if scope:
         payload["scope"] = scope
@@ -114,8 +125,10 @@ async def _client_credentials(rt: Runtime, snapshot: Snapshot, client: RuntimeCl
     scope = _scope_string(names, atm, snapshot)
     context["OAuthScopes"] = scope.split()
     sources = Sources(context, {}, {})
-    attributes = _attributes(snapshot, atm, _mapping(snapshot, atm, "client_credentials"), sources)
-    return _response(await _issue(rt, atm, client.client_id, scope, attributes, now, None), now)
+    mapping = _mapping(snapshot, atm, "client_credentials")
+    attributes = _attributes(snapshot, atm, mapping, sources)
+    extra = _token_endpoint_attributes(atm, mapping, sources, scope)
+    return _response(await _issue(rt, atm, client.client_id, scope, attributes, now, None), now, extra=extra)
 
 
 async def _password(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: dict[str, str],
@@ -141,10 +154,12 @@ async def _password(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form
     context["OAuthScopes"] = scope.split()
     grant_attrs = {"USER_KEY": username, "USER_NAME": username}
     sources = Sources(context, grant_attrs, validator_attrs)
-    attributes = _attributes(snapshot, atm, _mapping(snapshot, atm, validator_id), sources)
+    mapping = _mapping(snapshot, atm, validator_id)
+    attributes = _attributes(snapshot, atm, mapping, sources)
+    extra = _token_endpoint_attributes(atm, mapping, sources, scope)
 
     if "REFRESH_TOKEN" not in client.grant_types:
-        return _response(await _issue(rt, atm, client.client_id, scope, attributes, now, None), now)
+        return _response(await _issue(rt, atm, client.client_id, scope, attributes, now, None), now, extra=extra)
     refresh = _new_refresh(snapshot)
     lifetime = snapshot.persistent_grant_lifetime
     grant = GrantRecord(urlsafe_token(22), token_digest(refresh), client.client_id, atm.id,
@@ -152,7 +167,7 @@ async def _password(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form
                         None if lifetime is None else now + lifetime)
     await rt.state.put_grant(grant)
     issued = await _issue(rt, atm, client.client_id, scope, attributes, now, grant.grant_id)
-    return _response(issued, now, refresh)
+    return _response(issued, now, refresh, extra=extra)
 
 
 def _new_refresh(snapshot: Snapshot) -> str:
