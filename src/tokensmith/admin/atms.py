@@ -293,11 +293,12 @@ def get_settings(ctx: AdminContext, model: ConfigModel) -> dict[str, Any]:
 
 
 def put_settings(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
+    """Set the default manager; a body without ``defaultAccessTokenManagerRef`` (``{}``, what the
+    Terraform provider sends when the setting is destroyed) clears it, as PingFederate does."""
     default = ref_id(body, "defaultAccessTokenManagerRef")
     if default is None:
-        raise ValidationFailed([FieldError("defaultAccessTokenManagerRef",
-                                           "defaultAccessTokenManagerRef is required",
-                                           "required_field_missing")])
+        model.put(SETTINGS, SETTINGS_ID, {})
+        return {}
     if model.get(ATM, default) is None:
         raise ValidationFailed([FieldError("defaultAccessTokenManagerRef.id",
                                            f"Access token manager '{default}' does not exist")])

@@ -299,6 +299,7 @@ class AuthorizationServerSettings(Strict):
     dpopProofRequireNonce: bool | None = None
     dpopProofLifetimeSeconds: int | None = None
     dpopProofEnforceReplayPrevention: bool | None = None
+    returnIdTokenOnOpenIdWithDeviceAuthzGrant: bool | None = None
 
 
 class SourceTypeIdKey(Strict):
