@@ -1,0 +1,60 @@
+"""Every guide under docs/guides, run as written: its shell blocks in one bash session, with the
+servers (and Redis and PostgreSQL) its ``no-run`` blocks start started by the test in their place."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.docblocks import ROOT, Block, Session, Substitutions, walk
+from tests.system.server import ServerFactory
+
+pytestmark = pytest.mark.system
+
+GUIDES = ROOT / "docs" / "guides"
+
+
+def _password(block: Block) -> str:
+    match = re.search(r"export TOKENSMITH_ADMIN_PASSWORD='([^']+)'", block.body)
+    assert match, block.body
+    return match.group(1)
+
+
+def _pinned(package: str) -> str:
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
+    found = [spec for spec in extra if spec.startswith(f"{package}==")]
+    assert found, f"{package} is not pinned in the test extra"
+    return str(found[0])
+
+
+def _run(document: Path, session: Session, starters: dict[str, Callable[[Block], None]],
+         timeout: float = 60.0) -> str:
+    try:
+        return "\n".join(out for _, out in walk(document, session, starters, timeout))
+    finally:
+        session.close()
+
+
+def test_jwt_access_tokens_guide(start_server: ServerFactory, tmp_path: Path) -> None:
+    guide = GUIDES / "jwt-access-tokens.md"
+    subs = Substitutions()
+    session = Session(tmp_path, subs)
+
+    def serve(block: Block) -> None:
+        subs.server(start_server(tmp_path / "tokensmith-data", env_password=_password(block)))
+
+    def pip(block: Block) -> None:
+        assert _pinned("jwcrypto") in block.body.split(), "the guide names the version the tests pin"
+
+    out = _run(guide, session, {"./scripts/serve": serve, "pip install": pip})
+    assert "JWKS Endpoint Path: /orders-api/jwks | JWS Algorithm: RS256" in out, out
+    assert re.search(r"^access token: eyJ\S+\.\S+\.\S+$", out, re.MULTILINE), out
+    assert "'alg': 'RS256', 'kid': 'jwt-signer-1', 'typ': 'at+jwt'" in out, out
+    assert "verified: sub = orders-client | scope = ['orders.read'] | expires at" in out, out
+    assert "tampered token refused: the signature does not match" in out, out
+    assert "refused: JWTInvalidClaimValue" in out, out
+    assert "accepted" not in out, out
