@@ -58,3 +58,35 @@ def test_jwt_access_tokens_guide(start_server: ServerFactory, tmp_path: Path) ->
     assert "tampered token refused: the signature does not match" in out, out
     assert "refused: JWTInvalidClaimValue" in out, out
     assert "accepted" not in out, out
+
+
+def test_wstrust_sts_guide(start_server: ServerFactory, tmp_path: Path) -> None:
+    guide = GUIDES / "wstrust-sts.md"
+    subs = Substitutions()
+    session = Session(tmp_path, subs)
+
+    def serve(block: Block) -> None:
+        subs.server(start_server(tmp_path / "tokensmith-data", env_password=_password(block)))
+
+    out = _run(guide, session, {"./scripts/serve": serve})
+    assert "sts-signer | CN=Tokensmith STS signing, O=Example, C=US | expires" in out, out
+    assert "  Include Certificate in KeyInfo: false" in out, out
+    assert "mapping usernameTokens|portalSaml2" in out, out
+    # xmlsec1, an XML-DSig implementation independent of the server's, accepts the cut-out assertion
+    assert re.search(r"^OK\nSignedInfo References \(ok/all\): 1/1$", out, re.MULTILINE), out
+    assert "subject:  alice" in out and "audience: https://portal.example.com/" in out, out
+    assert "attribute role = ['employee']" in out, out
+    assert "data and digest do not match" in out and "tampered assertion accepted" not in out, out
+    assert "HTTP 500: wst:FailedAuthentication - " in out, out
+    assertion = (tmp_path / "assertion.xml").read_bytes()
+    assert assertion.startswith(b"<saml:Assertion ") and b"ds:Signature" in assertion
+
+
+def test_sts_reference_sample_request_is_the_guides() -> None:
+    """docs/sts.md shows the request the STS guide sends (and the test above verified)."""
+    sample = re.search(r"^```xml\n(.*?)^```", (ROOT / "docs" / "sts.md").read_text(), re.MULTILINE | re.DOTALL)
+    sent = re.search(r"^cat > rst.xml <<'EOF'\n(.*?)^EOF$", (GUIDES / "wstrust-sts.md").read_text(),
+                     re.MULTILINE | re.DOTALL)
+    assert sample and sent
+    assert sample.group(1) == sent.group(1)
+    assert "(guides/wstrust-sts.md)" in (ROOT / "docs" / "sts.md").read_text()
