@@ -39,9 +39,16 @@ async def _expect(admin: Admin, method: str, path: str, body: Any, status: int) 
 @pytest.mark.parametrize("fixture_path", FIXTURES, ids=[p.stem for p in FIXTURES])
 async def test_replay_round_trips(admin: Admin, fixture_path: Path) -> None:
     fixture = _load(fixture_path)
+    saved: dict[str, str] = {}
     for step in fixture.get("setup", []):
         response = await admin.request(step["method"], step["path"], step.get("body"))
         assert response.status_code < 300, f"setup {step['path']}: {response.text}"
+        if "save" in step:  # e.g. a certificate (PEM) that a later body carries as ${NAME}
+            saved[step["save"]] = response.text
+    text = json.dumps({k: v for k, v in fixture.items() if k != "setup"})
+    for name, value in saved.items():
+        text = text.replace("${" + name + "}", json.dumps(value)[1:-1])
+    fixture = {**fixture, **json.loads(text)}
     create = fixture["create"]
     created_status = 201 if create["method"] == "POST" else 200
     created = await _expect(admin, create["method"], create["path"], create["body"], created_status)

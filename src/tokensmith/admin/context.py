@@ -81,3 +81,15 @@ def ref_id(body: dict[str, Any], key: str) -> str | None:
 def public(doc: dict[str, Any]) -> dict[str, Any]:
     """A stored document without its private (underscore) members."""
     return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
+def criteria_as_sent(body: dict[str, Any]) -> dict[str, Any]:
+    """``issuanceCriteria`` as the client sent it: a list sent empty stays ``[]``, a list not sent stays
+    absent (PingFederate leaves an unsent ``expressionCriteria`` out, and PingFederate's Terraform
+    provider reads an added ``[]`` as a change). Without ``issuanceCriteria`` at all the answer is
+    ``{"conditionalCriteria": []}``, as PingFederate's."""
+    if not isinstance(body.get("issuanceCriteria"), dict):
+        return {"conditionalCriteria": []}
+    criteria = body["issuanceCriteria"]
+    return {key: [dict(c) for c in criteria[key]] for key in ("conditionalCriteria", "expressionCriteria")
+            if isinstance(criteria.get(key), list)}

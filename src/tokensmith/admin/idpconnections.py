@@ -12,7 +12,7 @@ import re
 import secrets
 from typing import Any
 
-from tokensmith.admin.context import AdminContext, check_name
+from tokensmith.admin.context import AdminContext, check_name, criteria_as_sent
 from tokensmith.config.model import IDP_CONNECTION, TOKEN_GENERATOR, ConfigModel
 from tokensmith.errors import ErrorCollector, NotFound
 from tokensmith.keys import material as km
@@ -22,7 +22,14 @@ from tokensmith.sts.certs import certificate_from_text, der_b64
 PATH = usage.IDP_CONNECTIONS_PATH
 CONNECTION_ID = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
 UNSUPPORTED = ("idpBrowserSso", "attributeQuery", "idpOAuthGrantAttributeMapping", "inboundProvisioning",
-               "oidcClientCredentials")
+               "oidcClientCredentials", "metadataReloadSettings", "defaultVirtualEntityId", "virtualEntityIds")
+# Kept as sent and returned unchanged; descriptive only (no runtime effect for a WS-Trust connection).
+DESCRIPTIVE = ("contactInfo", "extendedProperties", "errorPageMsgId", "virtualEntityIds",
+               "additionalAllowedEntitiesConfiguration")
+# Credentials members of other protocols (signing and decrypting browser SSO messages): refused
+# rather than dropped.
+UNSUPPORTED_CREDENTIALS = ("signingSettings", "decryptionKeyPairRef", "blockEncryptionAlgorithm",
+                           "keyTransportAlgorithm")
 
 
 def get(model: ConfigModel, connection_id: str) -> dict[str, Any]:
@@ -67,8 +74,10 @@ def _certs(raw: Any, errors: ErrorCollector) -> list[dict[str, Any]]:
             errors.add(f"credentials.certs[{i}].x509File.fileData", f"Not an X.509 certificate: {exc}")
             continue
         file_id = (cert.get("x509File") or {}).get("id") or secrets.token_hex(12)
+        provider = (cert.get("x509File") or {}).get("cryptoProvider")
         out.append({
-            "x509File": {"id": file_id, "fileData": der_b64(parsed)},
+            "x509File": {"id": file_id, "fileData": der_b64(parsed),
+                         **({"cryptoProvider": provider} if provider else {})},
             "activeVerificationCert": bool(cert.get("activeVerificationCert", False)),
             "primaryVerificationCert": bool(cert.get("primaryVerificationCert", False)),
             "secondaryVerificationCert": bool(cert.get("secondaryVerificationCert", False)),
@@ -87,6 +96,15 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
     for key in UNSUPPORTED:
         if body.get(key):
             errors.add(key, f"{key} is not supported; only WS-Trust connections are")
+    entities = body.get("additionalAllowedEntitiesConfiguration") or {}
+    for key in ("allowAdditionalEntities", "allowAllEntities"):
+        if entities.get(key):
+            errors.add(f"additionalAllowedEntitiesConfiguration.{key}",
+                       "Additional allowed entities apply to browser SSO, which is not supported")
+    for key in UNSUPPORTED_CREDENTIALS:
+        if (body.get("credentials") or {}).get(key):
+            errors.add(f"credentials.{key}", f"credentials.{key} belongs to browser SSO, which is not supported; "
+                       "a WS-Trust connection needs only its verification certificates")
     ws_in = body.get("wsTrust")
     if not isinstance(ws_in, dict):
         errors.add("wsTrust", "wsTrust is required: only WS-Trust connections are supported",
@@ -121,9 +139,7 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
                 name: {"source": {k: v for k, v in spec["source"].items() if v is not None},
                        "value": spec.get("value", "")}
                 for name, spec in (m.get("attributeContractFulfillment") or {}).items()},
-            "issuanceCriteria": {
-                "conditionalCriteria": (m.get("issuanceCriteria") or {}).get("conditionalCriteria") or [],
-                "expressionCriteria": (m.get("issuanceCriteria") or {}).get("expressionCriteria") or []},
+            "issuanceCriteria": criteria_as_sent(m),
         })
     generate = bool(ws_in.get("generateLocalToken", False))
     if generate and not mappings:
@@ -146,8 +162,8 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
                                           "extendedAttributes": extended},
                     "generateLocalToken": generate, "tokenGeneratorMappings": mappings},
     }
-    for key in ("baseUrl", "loggingMode", "licenseConnectionGroup"):
-        if body.get(key):
+    for key in ("baseUrl", "loggingMode", "licenseConnectionGroup", *DESCRIPTIVE):
+        if key in body:
             doc[key] = body[key]
     if not errors:
         errors.errors.extend(usage.connection_problems(model, doc))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tokensmith.admin.context import AdminContext, ref_id
+from tokensmith.admin.context import AdminContext, criteria_as_sent, ref_id
 from tokensmith.config.model import ATM, MAPPING, PCV, ConfigModel
 from tokensmith.errors import ErrorCollector, NotFound
 from tokensmith.oauth.mapping import (
@@ -118,8 +118,7 @@ def _build(model: ConfigModel, body: dict[str, Any], errors: ErrorCollector) -> 
         "attributeContractFulfillment": {
             name: {"source": dict(spec["source"]), "value": spec.get("value", "")}
             for name, spec in fulfilment.items()},
-        "issuanceCriteria": {key: list(criteria[key]) for key in ("conditionalCriteria", "expressionCriteria")
-                             if key in criteria} if "issuanceCriteria" in body else {"conditionalCriteria": []},
+        "issuanceCriteria": criteria_as_sent(body),
     }
     return doc
 

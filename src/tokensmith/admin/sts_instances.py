@@ -91,8 +91,12 @@ def _contract(kind: InstanceKind, descriptor: PluginDescriptor | None, body: dic
                         else {"name": name})
     if extended and descriptor is not None and not descriptor.supports_extended_contract:
         errors.add("attributeContract.extendedAttributes", f"This {kind.label} type has a fixed attribute contract")
+    # A processor's core attributes keep the masked flag sent for them (attribute values are never
+    # written to the logs, so a masked attribute is honoured by construction).
+    masked = {a.get("name"): bool(a.get("masked", False)) for a in raw.get("coreAttributes") or []}
     contract: dict[str, Any] = {
-        "coreAttributes": [{"name": n, "masked": False} if kind.processor else {"name": n} for n in core_names],
+        "coreAttributes": [{"name": n, "masked": masked.get(n, False)} if kind.processor else {"name": n}
+                           for n in core_names],
         "extendedAttributes": extended,
     }
     if kind.processor:

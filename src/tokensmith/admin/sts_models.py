@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from tokensmith.admin.models import (
     AttributeFulfillmentValue,
     IssuanceCriteria,
@@ -148,6 +146,9 @@ class IdpConnection(Strict):
     inboundProvisioning: dict[str, Any] | None = None
     oidcClientCredentials: dict[str, Any] | None = None
     extendedProperties: dict[str, Any] | None = None
+    errorPageMsgId: str | None = None
+    additionalAllowedEntitiesConfiguration: dict[str, Any] | None = None
+    metadataReloadSettings: dict[str, Any] | None = None
     validationErrors: list[dict[str, Any]] | None = None
 
 
@@ -190,7 +191,7 @@ class FederationInfo(Strict):
     wsfedRealm: str | None = None
 
 
-class ServerSettings(BaseModel):
+class ServerSettings(Strict):
     federationInfo: FederationInfo | None = None
     contactInfo: dict[str, Any] | None = None
     notifications: dict[str, Any] | None = None

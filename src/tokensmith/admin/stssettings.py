@@ -49,9 +49,17 @@ def put_general(model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- server settings
 
 
+# Members of /serverSettings kept as sent and returned unchanged. They describe the server (contact
+# details, notification publishers, the roles and protocols PingFederate can switch off) and change
+# nothing at runtime: this server sends no notifications and every role it implements is always on.
+# PingFederate's Terraform provider sends each of them with its defaults, so they are kept, not refused.
+DESCRIPTIVE = ("contactInfo", "notifications", "rolesAndProtocols", "emailServer", "captchaSettings")
+
+
 def get_server(model: ConfigModel) -> dict[str, Any]:
     doc = model.get(SETTINGS, SERVER) or {}
-    return {"federationInfo": dict(doc.get("federationInfo") or {})}
+    return {"federationInfo": dict(doc.get("federationInfo") or {}),
+            **{key: doc[key] for key in DESCRIPTIVE if key in doc}}
 
 
 def put_server(model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +69,7 @@ def put_server(model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(value, str):
             errors.add(f"federationInfo.{key}", "must be a string")
     errors.raise_if_any()
-    model.put(SETTINGS, SERVER, {"federationInfo": info})
+    model.put(SETTINGS, SERVER, {"federationInfo": info, **{k: body[k] for k in DESCRIPTIVE if k in body}})
     return get_server(model)
 
 

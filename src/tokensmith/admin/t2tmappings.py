@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tokensmith.admin.context import AdminContext
+from tokensmith.admin.context import AdminContext, criteria_as_sent
 from tokensmith.config.model import T2T_MAPPING, TOKEN_GENERATOR, ConfigModel
 from tokensmith.errors import ErrorCollector, NotFound, ValidationFailed
 from tokensmith.sts import usage
@@ -53,12 +53,10 @@ def _build(model: ConfigModel, body: dict[str, Any], errors: ErrorCollector) -> 
             name: {"source": {k: v for k, v in spec["source"].items() if v is not None},
                    "value": spec.get("value", "")}
             for name, spec in (body.get("attributeContractFulfillment") or {}).items()},
-        "issuanceCriteria": {
-            "conditionalCriteria": (body.get("issuanceCriteria") or {}).get("conditionalCriteria") or [],
-            "expressionCriteria": (body.get("issuanceCriteria") or {}).get("expressionCriteria") or []},
+        "issuanceCriteria": criteria_as_sent(body),
     }
     for key in ("defaultTargetResource", "licenseConnectionGroupAssignment"):
-        if body.get(key):
+        if key in body:
             doc[key] = body[key]
     if source and target:
         for error in usage.mapping_problems(model, doc):
