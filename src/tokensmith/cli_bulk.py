@@ -45,6 +45,9 @@ def add_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None
                      help="replace ${NAME} in the document by environment variable NAME first")
     imp.add_argument("--new-client-secrets", action="store_true",
                      help="give clients whose secret another server encrypted a new random secret, printed once")
+    imp.add_argument("--skip-unsupported", action="store_true",
+                     help="skip (and list) items of resource types Tokensmith does not serve, instead of "
+                          "failing the import")
 
 
 def _node(settings: Settings) -> Any:
@@ -94,7 +97,8 @@ def run_import(settings: Settings, args: argparse.Namespace) -> int:
         if args.substitute_env:
             document = substitute(document)
         ctx = _context(node)
-        result = node.change(lambda model: import_document(ctx, model, document, args.new_client_secrets))
+        result = node.change(lambda model: import_document(ctx, model, document, args.new_client_secrets,
+                                                           args.skip_unsupported))
     except ValidationFailed as exc:
         print(f"tokensmith: nothing was imported: {exc.message}", file=sys.stderr)
         for error in exc.errors:
@@ -106,8 +110,8 @@ def run_import(settings: Settings, args: argparse.Namespace) -> int:
         asyncio.run(node.stop())
     for path, count in result.saved.items():
         print(f"saved {count:4d}  {path}")
-    for path, count in result.skipped.items():
-        print(f"skipped {count:2d}  {path} (not managed by Tokensmith)")
+    for item in result.skipped:
+        print(f"skipped   {item['resourceType']} '{item['id']}' ({item['path']}; not served by Tokensmith)")
     for client_id, secret in result.new_secrets.items():
         print(f"new secret for client '{client_id}': {secret}")
     if result.new_secrets:

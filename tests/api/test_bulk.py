@@ -59,7 +59,7 @@ async def test_export_then_import_into_an_empty_server_restores_everything(admin
     await admin.ok("DELETE", "/keyPairs/signing/signer")
     await admin.ok("DELETE", "/passwordCredentialValidators/users")
     result = await admin.ok("POST", "/bulk/import", exported, status=200)
-    assert result["saved"]["/oauth/clients"] == 1 and result["skipped"] == {}
+    assert result["saved"]["/oauth/clients"] == 1 and result["skipped"] == []
     again = await admin.ok("GET", "/bulk/export")
     assert _stable(again) == _stable(exported)
     token = await runtime.access_token()
@@ -106,8 +106,19 @@ async def test_import_saves_in_dependency_order_updates_existing_and_skips_unkno
             {"clientId": "late", "name": "late", "grantTypes": ["CLIENT_CREDENTIALS"],
              "clientAuth": {"type": "SECRET", "secret": "late-secret-0123456789"}}]},
     ]}
-    result = await admin.ok("POST", "/bulk/import", document, status=200)
-    assert result["skipped"] == {"/idp/adapters": 2}
+    refused = await admin.post("/bulk/import", document)
+    assert refused.status_code == 422  # not asked to skip: nothing is imported, each item is named
+    errors = refused.json()["validationErrors"]
+    assert [(e["fieldPath"], e["errorId"]) for e in errors] == [
+        ("operations[1].items[0]", "unsupported_resource_type"),
+        ("operations[1].items[1]", "unsupported_resource_type")]
+    assert "/idp/adapters 'x'" in errors[0]["message"] and "skipUnsupported=true" in errors[0]["message"]
+    assert (await admin.ok("GET", "/oauth/accessTokenManagers/ref"))["name"] != "Renamed"
+    assert (await admin.get("/oauth/clients/late")).status_code == 404
+    result = await admin.ok("POST", "/bulk/import?skipUnsupported=true", document, status=200)
+    assert result["skipped"] == [{"resourceType": "/idp/adapters", "id": "x", "path": "operations[1].items[0]"},
+                                 {"resourceType": "/idp/adapters", "id": "y", "path": "operations[1].items[1]"}]
+    assert "2 item(s)" in result["message"]
     atm = await admin.ok("GET", "/oauth/accessTokenManagers/ref")
     assert atm["name"] == "Renamed" and atm["accessControlSettings"]["allowedClients"][0]["id"] == "late"
     fields = {f["name"]: f["value"] for f in atm["configuration"]["fields"]}
@@ -152,6 +163,26 @@ async def test_pingfederate_style_document_with_a_java_keystore_and_a_foreign_se
     assert "saved    1  /keyPairs/signing" in out and "new secret for client 'test':" in out
     view = await admin.ok("GET", "/keyPairs/signing/419x9yg43rlawqwq9v6az997k")
     assert view["subjectDN"] == "CN=acme.example, O=Acme, C=GB"
+
+
+async def test_cli_import_fails_on_unsupported_types_unless_asked_to_skip(
+        admin: Admin, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = {"operations": [
+        {"resourceType": "/oauth/clients", "operationType": "SAVE", "items": [
+            {"clientId": "c1", "name": "c1", "grantTypes": ["CLIENT_CREDENTIALS"],
+             "clientAuth": {"type": "SECRET", "secret": "c1-secret-0123456789"}}]},
+        {"resourceType": "/sp/spConnections", "operationType": "SAVE", "items": [{"id": "partnerSp"}]}]}
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(document))
+    argv = ["import", *_where(settings), str(path)]
+    assert await asyncio.to_thread(main, argv) == 1
+    err = capsys.readouterr().err
+    assert "operations[1].items[0]: /sp/spConnections 'partnerSp'" in err and "--skip-unsupported" in err
+    assert (await admin.get("/oauth/clients/c1")).status_code == 404
+    assert await asyncio.to_thread(main, [*argv, "--skip-unsupported"]) == 0
+    out = capsys.readouterr().out
+    assert "saved    1  /oauth/clients" in out
+    assert "skipped   /sp/spConnections 'partnerSp' (operations[1].items[0]; not served by Tokensmith)" in out
 
 
 async def test_cli_export_with_a_portable_key_password(admin: Admin, settings: Settings, tmp_path: Path,

@@ -36,12 +36,28 @@ SUBSTITUTION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 @dataclass
 class ImportResult:
     saved: dict[str, int] = field(default_factory=dict)
-    skipped: dict[str, int] = field(default_factory=dict)
+    # One entry per item of a resource type this server does not serve (only with skip_unsupported).
+    skipped: list[dict[str, str]] = field(default_factory=list)
     new_secrets: dict[str, str] = field(default_factory=dict)  # client id -> generated secret (CLI only)
 
     def to_json(self) -> dict[str, Any]:
-        return {"resultId": "success", "message": "The configuration was imported.",
-                "saved": self.saved, "skipped": self.skipped}
+        message = "The configuration was imported."
+        if self.skipped:
+            message += f" {len(self.skipped)} item(s) of resource types this server does not serve were skipped."
+        return {"resultId": "success", "message": message, "saved": self.saved, "skipped": self.skipped}
+
+
+SKIP_HINT = ("this server does not serve this resource type, so the item would be skipped; import with "
+             "skipUnsupported=true (tokensmith import --skip-unsupported) to skip such items")
+
+
+def _item_id(item: Any) -> str:
+    """The id an item is known by (``clientId`` for clients), or '' when it has none."""
+    if isinstance(item, dict):
+        for key in ("id", "clientId", "name"):
+            if isinstance(item.get(key), str):
+                return str(item[key])
+    return ""
 
 
 def export_document(ctx: AdminContext, model: ConfigModel, options: ExportOptions) -> dict[str, Any]:
@@ -138,11 +154,14 @@ def _replace_foreign_secret(ctx: AdminContext, body: dict[str, Any], result: Imp
 
 
 def import_document(ctx: AdminContext, model: ConfigModel, document: Any,
-                    new_client_secrets: bool = False) -> ImportResult:
+                    new_client_secrets: bool = False, skip_unsupported: bool = False) -> ImportResult:
     """Save every item of ``document`` into ``model`` (the caller commits), or raise a 422.
 
     ``new_client_secrets``: a client secret encrypted by another server (a PingFederate export) cannot
     be read here; give such clients a new random secret, reported in :attr:`ImportResult.new_secrets`.
+    ``skip_unsupported``: items of resource types this server does not serve are skipped and listed in
+    :attr:`ImportResult.skipped`; without it the import fails, naming each item that would be skipped,
+    so nothing is left behind unnoticed.
     """
     known = by_path(registry())
     order = {r.path: n for n, r in enumerate(registry())}
@@ -152,7 +171,12 @@ def import_document(ctx: AdminContext, model: ConfigModel, document: Any,
     for index, resource_type, items in _shape(document):
         resource = known.get(resource_type.rstrip("/"))
         if resource is None:
-            result.skipped[resource_type] = result.skipped.get(resource_type, 0) + len(items)
+            for j, item in enumerate(items):
+                path = f"operations[{index}].items[{j}]"
+                if skip_unsupported:
+                    result.skipped.append({"resourceType": resource_type, "id": _item_id(item), "path": path})
+                else:
+                    errors.add(path, f"{resource_type} '{_item_id(item)}': {SKIP_HINT}", "unsupported_resource_type")
             continue
         for j, item in enumerate(items):
             path = f"operations[{index}].items[{j}]"

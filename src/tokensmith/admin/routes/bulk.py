@@ -25,8 +25,11 @@ def register(app: FastAPI, deps: Deps) -> None:
         return deps.read(lambda model: export_document(c, model, ExportOptions()))
 
     @app.post(BASE + "/bulk/import", tags=tag, responses=ERRORS,
-              description="Save every item of a bulk document in one transaction: all or nothing. Resource "
-                          "types this server does not manage are skipped and listed under `skipped`.")
-    def bulk_import(request: Request, document: dict[str, Any]) -> dict[str, Any]:
+              description="Save every item of a bulk document in one transaction: all or nothing. An item of a "
+                          "resource type this server does not serve fails the import (422, one "
+                          "`unsupported_resource_type` entry per item) unless `skipUnsupported=true`; then "
+                          "each skipped item is listed under `skipped`.")
+    def bulk_import(request: Request, document: dict[str, Any], skipUnsupported: bool = False) -> dict[str, Any]:
         c = deps.ctx(request)
-        return deps.change(lambda model: import_document(c, model, document)).to_json()
+        return deps.change(lambda model: import_document(c, model, document,
+                                                         skip_unsupported=skipUnsupported)).to_json()
