@@ -269,3 +269,16 @@ async def test_sts_settings_resources(admin: Admin) -> None:
     await admin.ok("DELETE", f"/certificates/ca/{ca['id']}")
     garbage = await admin.post("/certificates/ca/import", {"fileData": "garbage"})
     assert garbage.status_code == 422
+
+
+async def test_processor_core_attributes_keep_their_masked_flag_and_unknown_ones_are_refused(admin: Admin) -> None:
+    await username_setup(admin)
+    processor = await admin.ok("GET", "/idp/tokenProcessors/utp")
+    processor["attributeContract"]["coreAttributes"] = [{"name": "username", "masked": True}]
+    saved = await admin.ok("PUT", "/idp/tokenProcessors/utp", processor)
+    assert saved["attributeContract"]["coreAttributes"] == [{"name": "username", "masked": True}]
+    processor["attributeContract"]["coreAttributes"] = [{"name": "nosuch", "masked": True}]
+    refused = await admin.put("/idp/tokenProcessors/utp", processor)
+    assert refused.status_code == 422
+    assert [e["fieldPath"] for e in refused.json()["validationErrors"]] == ["attributeContract.coreAttributes[0].name"]
+    assert (await admin.ok("GET", "/idp/tokenProcessors/utp"))["attributeContract"]["coreAttributes"][0]["masked"]

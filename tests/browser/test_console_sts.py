@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Console
+from tokensmith.admin.console.web import field_id
 
 pytestmark = pytest.mark.system
 SIMPLE_PCV = "org.sourceid.saml20.domain.SimpleUsernamePasswordCredentialValidator"
@@ -57,13 +58,28 @@ def test_generator_mapping_usage_refused_delete_and_cleanup(console: Console) ->
     page.get_by_role("link", name="JSON Web Tokens").click()
     console.field("name").fill("JWT Manager")
     console.field("id").fill("jwtmgr")
-    console.field("configuration.fields[JWS Algorithm]").select_option("RS256")
+    algorithms = console.field("configuration.fields[JWS Algorithm]")
+    labels = algorithms.locator("option").all_inner_texts()
+    assert [t for t in labels if t.strip().lower() in ("none", "— none —")] == ["None"], labels
+    assert "ECDSA using P-521 and SHA-512 (ES512)" in labels and not any("P-512" in t for t in labels)
+    algorithms.select_option("RS256")
+    # a new form has no blank rows in optional tables: nothing suggests Symmetric Keys are required
+    assert page.locator("#" + field_id("configuration.tables[Symmetric Keys]")).get_by_text("No rows.").is_visible()
+    page.get_by_role("button", name="Add a row to Certificates").click()
     certs = "configuration.tables[Certificates].rows[0].fields"
     console.field(f"{certs}[Key ID]").fill("k1")
-    console.field(f"{certs}[Certificate]").select_option("jwt-signer")
+    choice = console.field(f"{certs}[Certificate]")
+    assert any(t.startswith("jwt-signer — CN=jwt-signer.example") and "RSA 2048, expires 20" in t
+               for t in choice.locator("option").all_inner_texts()), choice.locator("option").all_inner_texts()
+    choice.select_option("jwt-signer")
     page.get_by_role("button", name="Save").click()  # no active signing key chosen yet
     assert "Active Signing Certificate Key ID" in console.error_at(
         "configuration.fields[Active Signing Certificate Key ID]")
+    # the banner links each problem to its field
+    link = page.locator(".error-summary a", has_text="Active Signing Certificate Key ID")
+    assert link.get_attribute("href") == "#" + field_id("configuration.fields[Active Signing Certificate Key ID]")
+    link.click()
+    assert page.evaluate("location.hash") == "#" + field_id("configuration.fields[Active Signing Certificate Key ID]")
     console.shot("65-jwt-manager-error")
     console.field("configuration.fields[Active Signing Certificate Key ID]").fill("k1")
     console.field(f"{certs}[Certificate]").select_option("jwt-signer")

@@ -93,9 +93,16 @@ def _contract(kind: InstanceKind, descriptor: PluginDescriptor | None, body: dic
         errors.add("attributeContract.extendedAttributes", f"This {kind.label} type has a fixed attribute contract")
     # A processor's core attributes keep the masked flag sent for them (attribute values are never
     # written to the logs, so a masked attribute is honoured by construction).
-    masked = {a.get("name"): bool(a.get("masked", False)) for a in raw.get("coreAttributes") or []}
-    contract: dict[str, Any] = {
-        "coreAttributes": [{"name": n, "masked": masked.get(n, False)} if kind.processor else {"name": n}
+    masked_core: dict[str, bool] = {}
+    for i, attr in enumerate(raw.get("coreAttributes") or []):
+        name = attr.get("name")
+        if name not in core_names:
+            errors.add(f"attributeContract.coreAttributes[{i}].name",
+                       f"'{name}' is not a core attribute of this {kind.label} type (core: {', '.join(core_names)})")
+        elif kind.processor:
+            masked_core[name] = bool(attr.get("masked", False))
+    contract: dict[str, Any] = {  # core names come from the type; a processor keeps each one's masked flag
+        "coreAttributes": [{"name": n, "masked": masked_core.get(n, False)} if kind.processor else {"name": n}
                            for n in core_names],
         "extendedAttributes": extended,
     }

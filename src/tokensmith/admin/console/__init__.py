@@ -38,12 +38,19 @@ def build_console(deps: Deps) -> Console:
 
 def with_console(api: ASGIApp, deps: Deps) -> ASGIApp:
     """The admin listener's application: ``/console`` and below go to the console, the rest to ``api``."""
-    console = build_console(deps).asgi()
+    built = build_console(deps)
+    console = built.asgi()
+    icon = built.favicon()
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if path == PREFIX or path.startswith(PREFIX + "/"):
             await console(scope, receive, send)
+        elif path == "/favicon.ico":  # browsers ask for it without credentials; a 401 would prompt for them
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"image/svg+xml"), (b"content-length", str(len(icon)).encode()),
+                                    (b"cache-control", b"public, max-age=86400")]})
+            await send({"type": "http.response.body", "body": icon})
         else:
             await api(scope, receive, send)
 

@@ -49,9 +49,16 @@ def _blank_row(table: TableDescriptor) -> dict[str, Any]:
 
 
 def blank(descriptor: PluginDescriptor) -> Config:
-    """A new instance's configuration: every default, and one empty row in each table."""
+    """A new instance's configuration: every default, and tables without rows.
+
+    A type whose only table is its substance (the credential validator's Users) starts with one
+    empty row to fill in. A type with several tables, most of them optional for a given choice (the
+    JWT manager's Symmetric Keys beside Certificates), starts with none: an empty row with required
+    marks on an RS256 form reads as "this is required". Rows are added with "Add a row".
+    """
+    first_row = len(descriptor.tables) == 1
     return {"fields": [{"name": f.name, "value": f.default} for f in descriptor.fields],
-            "tables": [{"name": t.name, "rows": [_blank_row(t)]} for t in descriptor.tables]}
+            "tables": [{"name": t.name, "rows": [_blank_row(t)] if first_row else []} for t in descriptor.tables]}
 
 
 def from_stored(config: Config) -> Config:

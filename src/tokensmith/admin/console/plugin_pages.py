@@ -127,7 +127,7 @@ class _Pages:
         type_id = page.form.get("pluginDescriptorRef.id") if page.form else page.query("type")
         descriptor = registry.get(type_id)
         if descriptor is None:
-            return await page.render("plugin_choose.html", r=self.r, types=registry.all(),
+            return await page.render("plugin_choose.html", r=self.r, types=registry.all(), unknown=type_id,
                                      status=200 if not type_id else 404)
         if page.form is None:
             draft: Doc = {"id": "", "name": "", "pluginDescriptorRef": {"id": descriptor.id},

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tokensmith.config.model import ATM, KEYPAIR, PCV, ConfigModel
+from tokensmith.keys import material as km
+from tokensmith.keys import stored
 from tokensmith.plugins.descriptors import FieldDescriptor
 
 # Field (or table column) name -> configuration kind whose ids it takes.
@@ -42,7 +44,15 @@ def _label(doc: dict[str, Any]) -> str:
 
 
 def _keypair_label(doc: dict[str, Any]) -> str:
-    return str(doc["id"])
+    """A key pair as an administrator recognises it: id, subject, algorithm and size, expiry.
+    Ids are often generated (``r7xq1n...``), so a bare id says nothing about which key it is."""
+    try:
+        cert = stored.certificate(doc)
+    except (KeyError, ValueError):  # a damaged document still gets a choice; its page says what is wrong
+        return str(doc["id"])
+    algorithm, size = km.key_facts(cert.public_key())  # type: ignore[arg-type]
+    expires = cert.not_valid_after_utc.date().isoformat()
+    return f"{doc['id']} — {km.render_dn(cert.subject)}, {algorithm} {size}, expires {expires}"
 
 
 def resolver(model: ConfigModel, config: dict[str, Any]) -> Resolver:

@@ -172,11 +172,12 @@ class Console:
                                      autoescape=select_autoescape(default=True, default_for_string=True),
                                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.templates.globals["field_id"] = field_id
+        self.templates.globals["field_label"] = field_label
         self.templates.globals["qs"] = lambda **kw: urlencode({k: v for k, v in kw.items() if v is not None})
         self.nav: list[NavItem] = []
         self.counters: dict[str, Callable[[ConfigModel], int]] = {}  # nav path -> how many items
         self.routes: list[Route] = []
-        self._static = {name: (HERE / "static" / name).read_bytes() for name in ("console.css",)}
+        self._static = {name: (HERE / "static" / name).read_bytes() for name in STATIC_TYPES}
 
     # ----------------------------------------------------------------- registration
 
@@ -302,7 +303,11 @@ class Console:
         data = self._static.get(request.path_params["name"])
         if data is None:
             return Response("Not found.", status_code=404, media_type="text/plain")
-        return Response(data, media_type="text/css", headers={"cache-control": "public, max-age=3600"})
+        return Response(data, media_type=STATIC_TYPES[request.path_params["name"]],
+                        headers={"cache-control": "public, max-age=3600"})
+
+    def favicon(self) -> bytes:
+        return self._static["favicon.svg"]
 
     async def _to_home(self, request: Request) -> Response:
         return RedirectResponse(PREFIX + "/", status_code=307)
@@ -320,6 +325,36 @@ def field_id(name: str) -> str:
     return "f-" + re.sub(r"[^A-Za-z0-9_-]", lambda m: f"_{ord(m.group(0)):x}_", name)
 
 
+_PATH_PART = re.compile(r"\.?([^.\[\]]+)|\[([^\]]*)\]")
+
+
+def field_label(path: str) -> str:
+    """A reader's name for a field path in the error banner: ``configuration.fields[Token Length]`` is
+    "Token Length", ``configuration.tables[Users].rows[0].fields[Password]`` is "Users, row 1: Password",
+    and a plain path such as ``clientAuth.secret`` stays as it is."""
+    parts: list[str] = []
+    table: str | None = None
+    row: int | None = None
+    name: str
+    bracket: str
+    for name, bracket in _PATH_PART.findall(path):
+        if name in ("configuration", "fields", "tables", "rows"):
+            parts.append(name)
+            continue
+        if parts and parts[-1] == "tables":
+            table = bracket
+        elif parts and parts[-1] == "rows" and bracket.isdigit():
+            row = int(bracket) + 1
+        elif parts and parts[-1] == "fields":
+            where = f"{table}, row {row}: " if table and row else (f"{table}: " if table else "")
+            return where + bracket
+        parts.append(bracket or name)
+    if table is not None:
+        return table + (f", row {row}" if row else "")
+    return path
+
+
+STATIC_TYPES = {"console.css": "text/css", "favicon.svg": "image/svg+xml"}
 SAFE_NEXT = re.compile(r"^/console/[^/\\][^\\]*$|^/console/$")
 
 

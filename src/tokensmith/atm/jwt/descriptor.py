@@ -83,8 +83,16 @@ ENCODINGS = ("b64u", "b64", "hex")
 
 
 def _jws_options() -> tuple[tuple[str, str], ...]:
-    names = {"HS": "HMAC using SHA-", "RS": "RSA using SHA-", "ES": "ECDSA using P-", "PS": "RSASSA-PSS using SHA-"}
-    return (("", "None"), *((a, names[a[:2]] + a[2:]) for a in JWS_ALGS))
+    """Option labels as RFC 7518 section 3.1 names the algorithms. ES512 is ECDSA on P-521 (not
+    "P-512"), so the curve comes from ``EC_CURVE_FOR`` rather than from the algorithm's digits."""
+    family = {"HS": "HMAC using SHA-{}", "RS": "RSASSA-PKCS1-v1_5 using SHA-{}", "PS": "RSASSA-PSS using SHA-{}"}
+
+    def label(alg: str) -> str:
+        if alg.startswith("ES"):
+            return f"ECDSA using {EC_CURVE_FOR[alg]} and SHA-{alg[2:]} ({alg})"
+        return family[alg[:2]].format(alg[2:]) + f" ({alg})"
+
+    return (("", "None"), *((a, label(a)) for a in JWS_ALGS))
 
 
 def _path_rule(value: str) -> str | None:

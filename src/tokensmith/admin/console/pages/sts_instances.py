@@ -38,7 +38,7 @@ def broken_messages(model: ConfigModel, broken: list[usage.Broken]) -> list[str]
     return [f"{b.user.describe()} no longer fits: " + "; ".join(e.message for e in b.errors) for b in broken]
 
 
-def _resource(kind: svc.InstanceKind, path: str, title: str, intro: str) -> PluginResource:
+def _resource(kind: svc.InstanceKind, path: str, title: str, intro: str, masked: bool) -> PluginResource:
     def create(ctx: AdminContext, model: ConfigModel, body: Doc) -> tuple[Doc, list[str]]:
         doc, broken = svc.create(ctx, kind, model, body)
         return doc, broken_messages(model, broken)
@@ -61,17 +61,17 @@ def _resource(kind: svc.InstanceKind, path: str, title: str, intro: str) -> Plug
         path=path, section=TOKEN_EXCHANGE, title=title, singular=kind.label, kind=kind.kind,
         types=lambda _deps: _registry(kind), create=create, update=update,
         delete=lambda _deps, model, instance_id: svc.delete(kind, model, instance_id), usage=users,
-        parts=(contract_part(multi_valued=False, subject=False),), intro=intro,
+        parts=(contract_part(multi_valued=False, subject=False, masked=masked),), intro=intro,
         list_extra="_broken.html", list_context=listing_context)
 
 
 GENERATORS = _resource(svc.GENERATORS, GENERATORS_PATH, "Token Generators",
                        "Token generators issue the tokens the security token service hands out (SAML 2.0, "
                        "SAML 1.1 and add-on types). A generator must exist before a token-to-token mapping "
-                       "or an STS connection can use it.")
+                       "or an STS connection can use it.", masked=False)
 PROCESSORS = _resource(svc.PROCESSORS, PROCESSORS_PATH, "Token Processors",
                        "Token processors validate the tokens clients present to the security token service "
-                       "and read their attributes.")
+                       "and read their attributes.", masked=True)
 
 
 def register(console: Console) -> None:

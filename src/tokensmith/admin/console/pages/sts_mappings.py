@@ -27,9 +27,8 @@ T2T_PATH = "/token-exchange/token-mappings"
 CONNECTIONS_PATH = "/token-exchange/sts-connections"
 FULFIL = "attributeContractFulfillment"
 CRITERIA = "issuanceCriteria.conditionalCriteria"
-WS_MAPPING = "wsTrust.tokenGeneratorMappings[0]"
-WS_FULFIL = WS_MAPPING + ".attributeContractFulfillment"
-WS_CRITERIA = WS_MAPPING + ".issuanceCriteria.conditionalCriteria"
+WS_MAPPINGS = "wsTrust.tokenGeneratorMappings"
+WS_DEFAULT = "wsTrust._default"  # form only: the index of the default mapping
 WS_CONTRACT = "wsTrust.attributeContract.extendedAttributes"
 SOURCE_LABELS = {"TOKEN": "Token (processor attribute)", "ASSERTION": "Assertion (incoming token)",
                  "TEXT": "Text", "CONTEXT": "Context", "NO_MAPPING": "No Mapping"}
@@ -173,16 +172,47 @@ def parse_connection(form: FormInput, existing: dict[str, Any] | None, action: R
     else:
         contract = [c for c in contract if c["name"]]
     old_ws = (existing or {}).get("wsTrust") or {}
-    others = list(old_ws.get("tokenGeneratorMappings") or [])[1:]  # the console edits the first mapping
-    generator = form.get(WS_MAPPING + ".spTokenGeneratorRef.id")
-    mappings = [{"spTokenGeneratorRef": {"id": generator}, "defaultMapping": True,
-                 "attributeContractFulfillment": parse_fulfilment(form, WS_FULFIL),
-                 "issuanceCriteria": {"conditionalCriteria": parse_criteria(form, WS_CRITERIA, action,
-                                                                            "ASSERTION")}}] if generator else []
+    mappings = _parse_generator_mappings(form, list(old_ws.get("tokenGeneratorMappings") or []), action)
     body["wsTrust"] = {"attributeContract": {"extendedAttributes": contract},
                        "generateLocalToken": checked(form, "wsTrust.generateLocalToken"),
-                       "tokenGeneratorMappings": mappings + others}
+                       "tokenGeneratorMappings": mappings}
     return body
+
+
+def _generator_of(mapping: dict[str, Any]) -> str:
+    return str((mapping.get("spTokenGeneratorRef") or {}).get("id", ""))
+
+
+def _blank_generator_mapping() -> dict[str, Any]:
+    return {"spTokenGeneratorRef": {"id": ""}, "defaultMapping": False, "attributeContractFulfillment": {},
+            "issuanceCriteria": {"conditionalCriteria": []}}
+
+
+def _parse_generator_mappings(form: FormInput, stored: list[dict[str, Any]],
+                              action: RowAction | None) -> list[dict[str, Any]]:
+    """Every token generator mapping of the form, each started from the stored mapping it came from
+    (``_orig``) so that fields the console does not show survive a save. The radio button
+    ``wsTrust._default`` names the default mapping; a single mapping is the default."""
+    default = form.get(WS_DEFAULT)
+    mappings: list[dict[str, Any]] = []
+    for i in row_indices(form, WS_MAPPINGS):
+        base = f"{WS_MAPPINGS}[{i}]"
+        orig = form.get(base + "._orig")
+        start = dict(stored[int(orig)]) if orig.isdigit() and int(orig) < len(stored) else {}
+        start.update({"spTokenGeneratorRef": {"id": form.get(base + ".spTokenGeneratorRef.id")},
+                      "defaultMapping": default == str(i),
+                      "attributeContractFulfillment": parse_fulfilment(form, base + "." + FULFIL),
+                      "issuanceCriteria": {"conditionalCriteria": parse_criteria(form, f"{base}.{CRITERIA}", action,
+                                                                                 "ASSERTION")}})
+        start["_orig"] = orig
+        mappings.append(start)
+    if action is not None:
+        action.apply(WS_MAPPINGS, mappings, _blank_generator_mapping)
+        return mappings  # still a draft: the form is shown again, blanks and all
+    chosen = [m for m in mappings if m["spTokenGeneratorRef"]["id"]]
+    if len(chosen) == 1:
+        chosen[0]["defaultMapping"] = True
+    return [{k: v for k, v in m.items() if k != "_orig"} for m in chosen]
 
 
 def _register_connections(console: Console) -> None:
@@ -193,25 +223,32 @@ def _register_connections(console: Console) -> None:
     async def form_page(page: Page, draft: dict[str, Any], existing: dict[str, Any] | None,
                         errors: list[FieldError] | None = None, status: int = 200) -> Response:
         ws = draft.get("wsTrust") or {}
-        first = (ws.get("tokenGeneratorMappings") or [{}])[0]
-        generator = (first.get("spTokenGeneratorRef") or {}).get("id", "")
+        mappings = list(ws.get("tokenGeneratorMappings") or []) or [_blank_generator_mapping()]
 
         def options(model: ConfigModel) -> dict[str, Any]:
             return {"generators": _choices(model, TOKEN_GENERATOR),
-                    "attributes": _attributes(model, TOKEN_GENERATOR, generator),
+                    "attributes": [_attributes(model, TOKEN_GENERATOR, _generator_of(m)) for m in mappings],
                     "problems": usage.connection_problems(model, draft) if existing is not None and errors is None
                     else []}
 
         opts = await page.read(options)
         contract = (ws.get("attributeContract") or {}).get("extendedAttributes") or []
+        views = []
         fields = ["id", "name", "entityId", "active", "credentials", "credentials.certs", "type", "wsTrust",
-                  "wsTrust.tokenGeneratorMappings", WS_CONTRACT, WS_MAPPING, WS_MAPPING + ".spTokenGeneratorRef.id",
-                  *[f"{WS_CONTRACT}[{i}].name" for i in range(len(contract))],
-                  *names(WS_FULFIL, opts["attributes"], WS_CRITERIA,
-                         len((first.get("issuanceCriteria") or {}).get("conditionalCriteria") or []))]
+                  WS_MAPPINGS, WS_CONTRACT, *[f"{WS_CONTRACT}[{i}].name" for i in range(len(contract))]]
+        for i, (mapping, attributes) in enumerate(zip(mappings, opts["attributes"], strict=True)):
+            base = f"{WS_MAPPINGS}[{i}]"
+            criteria = (mapping.get("issuanceCriteria") or {}).get("conditionalCriteria") or []
+            orig = mapping.get("_orig", str(i) if existing is not None and "_orig" not in mapping else "")
+            views.append({"base": base, "index": i, "doc": mapping, "attributes": attributes, "orig": orig,
+                          "generator": _generator_of(mapping),
+                          "default": bool(mapping.get("defaultMapping")) or len(mappings) == 1,
+                          "criteria": criteria})
+            fields += [base, base + ".spTokenGeneratorRef.id", base + ".spTokenGeneratorRef", base + ".defaultMapping",
+                       *names(f"{base}.{FULFIL}", attributes, f"{base}.{CRITERIA}", len(criteria))]
         found = errors if errors is not None else opts["problems"]
         return await page.render("connection_form.html", status=status, draft=draft, existing=existing,
-                                 errors=FormErrors.place(found, fields), opts=opts, first=first, generator=generator,
+                                 errors=FormErrors.place(found, fields), opts=opts, mappings=views,
                                  contract=contract, sources=_sources("ASSERTION", "TEXT", "CONTEXT", "NO_MAPPING"),
                                  context_values=usage.STS_CONTEXT, conditions=sorted(CONDITIONS),
                                  assertion=[usage.TOKEN_SUBJECT, *[c["name"] for c in contract if c["name"]]])
