@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.system.server import Server, child_env
+from tests.system.server import Server, child_env, free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 FENCE = re.compile(r"^```sh( no-run)?\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -71,6 +71,15 @@ class Substitutions:
         self.table[runtime] = f"127.0.0.1:{server.port}"
         self.table[admin] = f"127.0.0.1:{server.admin_port}"
         return self
+
+    def plan(self, runtime: str = RUNTIME, admin: str = ADMIN) -> dict[str, int]:
+        """Free ports for a server the document starts later, recorded now, because a block that
+        runs before the server starts may already keep its address in a variable. Returns the
+        ``port`` / ``admin_port`` keywords to start that server with."""
+        port, admin_port = free_ports(2)
+        self.table[runtime] = f"127.0.0.1:{port}"
+        self.table[admin] = f"127.0.0.1:{admin_port}"
+        return {"port": port, "admin_port": admin_port}
 
     def address(self, documented: str, port: int) -> Substitutions:
         """A service (Redis, PostgreSQL) on ``port`` stands where the document says ``documented``."""

@@ -90,3 +90,40 @@ def test_sts_reference_sample_request_is_the_guides() -> None:
     assert sample and sent
     assert sample.group(1) == sent.group(1)
     assert "(guides/wstrust-sts.md)" in (ROOT / "docs" / "sts.md").read_text()
+
+
+def test_moving_a_configuration_guide(start_server: ServerFactory, tmp_path: Path) -> None:
+    guide = GUIDES / "moving-a-configuration.md"
+    subs = Substitutions()
+    session = Session(tmp_path, subs)
+    password: list[str] = []
+
+    def serve_old(block: Block) -> None:
+        password.append(_password(block))
+        subs.server(start_server(tmp_path / "tokensmith-data", env_password=password[0]))
+
+    def serve(name: str, runtime: str, admin: str) -> Callable[[Block], None]:
+        ports = subs.plan(runtime=f"127.0.0.1:{runtime}", admin=f"127.0.0.1:{admin}")
+
+        def start(block: Block) -> None:
+            assert f"--port {runtime} --admin-port {admin}" in block.body, block.body
+            # initialised by the guide's own `tokensmith init`, with the guide's password
+            assert (tmp_path / name / "config.db").exists(), "the guide initialises the data directory first"
+            start_server(tmp_path / name, password=password[0], **ports)
+        return start
+
+    out = _run(guide, session, {"./scripts/serve": serve_old,
+                                "./new-server --port": serve("new-server", "9131", "9199"),
+                                "./other-server --port": serve("other-server", "9231", "9299")})
+    assert "old server issues tokens: Bearer" in out, out
+    assert re.search(r"^\s+1  /oauth/clients$", out, re.MULTILINE), out
+    # path A: master.key moved, the old secret works, the key pair is the same key
+    assert "new server, old secret: Bearer" in out, out
+    assert out.count("key pair signer: same fingerprint on both") == 2, out
+    # path B: a plain import is refused and names the way out; --new-client-secrets prints one
+    assert "clientAuth.encryptedSecret" in out and "--new-client-secrets" in out, out
+    secret = re.search(r"^new secret for client 'orders-app': (\S{20,})$", out, re.MULTILINE)
+    assert secret, out
+    assert "other server, new secret: Bearer" in out, out
+    assert '{"error":"invalid_client"' in out, out
+    assert (tmp_path / "config.json").stat().st_mode & 0o077 == 0, "the export is readable by its owner only"
