@@ -62,6 +62,9 @@ class Node:
         self.runtime = Runtime(self.snapshot, self.state, self.clock, self.box, self.central_keys, self.remote_jwks)
         self._purger: asyncio.Task[None] | None = None
         self._watcher: ConfigWatcher | None = None
+        # Periodic configuration upkeep registered by the layers above (key pair rotation), run with the
+        # token purge; each task is idempotent, since every worker of every node runs it.
+        self._maintenance: list[Callable[[], object]] = []
 
     def _open_state(self) -> TokenState:
         s = self.settings
@@ -127,9 +130,22 @@ class Node:
             self._watcher = ConfigWatcher(self.store, lambda: self._snapshot.version, self._refresh_from_cluster)
             self._watcher.start()
 
+    def add_maintenance(self, task: Callable[[], object]) -> None:
+        self._maintenance.append(task)
+
+    def run_maintenance(self) -> None:
+        """Run every maintenance task once (blocking: call it from a thread, or from tests)."""
+        for task in self._maintenance:
+            try:
+                task()
+            except Exception:  # one failing task must not stop the others, nor the next rounds
+                log.exception("configuration maintenance task failed")
+
     async def _purge_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.purge_interval)
+            if self._maintenance:
+                await asyncio.get_running_loop().run_in_executor(None, self.run_maintenance)
             try:
                 removed = await self.state.purge_expired(self.clock.now())
                 if removed:

@@ -17,8 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from tokensmith import __version__
+from tokensmith.admin import keyrotation
 from tokensmith.admin import models as m
 from tokensmith.admin.console import with_console
+from tokensmith.admin.context import AdminContext
 from tokensmith.admin.metrics import MetricsEndpoint
 from tokensmith.admin.routes import (
     atms,
@@ -64,6 +66,16 @@ def _validation_error(exc: RequestValidationError) -> AdminApiError:
         message, error_id = m.describe(err, path)
         errors.append(FieldError(path, message, error_id))
     return ValidationFailed(errors)
+
+
+def rotate_key_pairs(deps: Deps) -> list[str]:
+    """One pass of signing key pair rotation (run periodically by the node; see
+    :mod:`tokensmith.admin.keyrotation`). Writes only when something is due."""
+    node = deps.node
+    if not keyrotation.anything_due(node.model(), node.clock.now()):
+        return []
+    ctx = AdminContext(node.box, node.clock, BASE, deps.atm_types, deps.pcv_types)
+    return node.change(lambda model: keyrotation.rotate_due(ctx, model, deps.key_users))
 
 
 def allowed_methods(app: FastAPI, scope: MutableMapping[str, Any]) -> list[str]:
@@ -124,6 +136,7 @@ def create_admin_app(node: Node) -> Any:
     deps = Deps(node, access_token_managers(), credential_validators())
     for module in ROUTES:
         module.register(app, deps)
+    node.add_maintenance(lambda: rotate_key_pairs(deps))
 
     _install_openapi(app)
     secured = AdminSecurityMiddleware(app, AdminAuthenticator(node.store), {OPENAPI})  # type: ignore[arg-type]

@@ -44,6 +44,18 @@ class CSRResponse(Strict):
     fileData: str
 
 
+class KeyPairRotationSettings(Strict):
+    """When and how a key pair is replaced before it expires (see :mod:`tokensmith.admin.keyrotation`)."""
+
+    id: str | None = None
+    creationBufferDays: int
+    activationBufferDays: int
+    validDays: int | None = None
+    keyAlgorithm: str | None = None
+    keySize: int | None = None
+    signatureAlgorithm: str | None = None
+
+
 class KeyPairView(BaseModel):
     id: str
     serialNumber: str | None = None
@@ -59,6 +71,7 @@ class KeyPairView(BaseModel):
     sha1Fingerprint: str | None = None
     sha256Fingerprint: str | None = None
     status: Literal["VALID", "EXPIRED", "NOT_YET_VALID", "REVOKED"] | None = None
+    rotationSettings: KeyPairRotationSettings | None = None
 
 
 class KeyPairViews(BaseModel):

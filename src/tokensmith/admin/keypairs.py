@@ -52,7 +52,12 @@ def get(model: ConfigModel, key_pair_id: str) -> dict[str, Any]:
 
 
 def view(ctx: AdminContext, doc: dict[str, Any]) -> dict[str, Any]:
-    return km.view(doc["id"], stored.certificate(doc), ctx.clock.now())
+    out = km.view(doc["id"], stored.certificate(doc), ctx.clock.now())
+    if "rotationSettings" in doc:
+        from tokensmith.admin.keyrotation import render  # the rotation module builds on this one
+
+        out["rotationSettings"] = render(doc)
+    return out
 
 
 def list_all(ctx: AdminContext, model: ConfigModel) -> dict[str, Any]:
@@ -213,7 +218,7 @@ def import_csr_response(ctx: AdminContext, model: ConfigModel, key_pair_id: str,
         updated = km.apply_csr_response(stored.load(doc, ctx.box), body["fileData"])
     except km.KeyMaterialError as exc:
         raise ValidationFailed([FieldError(exc.field, exc.message)]) from exc
-    new_doc = {**stored.to_doc(key_pair_id, updated, ctx.box, doc.get("created", ctx.timestamp())),
-               stored.PRIVATE_KEY: doc[stored.PRIVATE_KEY]}  # same key: keep its stored form
+    new_doc = {**doc, **stored.to_doc(key_pair_id, updated, ctx.box, doc.get("created", ctx.timestamp())),
+               stored.PRIVATE_KEY: doc[stored.PRIVATE_KEY]}  # same key: keep its stored form and settings
     model.put(KEYPAIR, key_pair_id, new_doc)
     return new_doc

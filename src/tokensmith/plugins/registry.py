@@ -40,8 +40,10 @@ def credential_validators() -> PluginRegistry:
 
 
 def key_pair_users() -> KeyPairUsage:
-    """Every consumer of signing key pairs, asked before a key pair is deleted."""
+    """Every consumer of signing key pairs: asked before a key pair is deleted, and switched to its
+    successor when a rotation activates one."""
     from tokensmith.atm.jwt import rules as jwt_rules
-    from tokensmith.sts.keypairs import key_pair_users as sts_key_pair_users
+    from tokensmith.sts import keypairs as sts_keypairs
 
-    return KeyPairUsage([jwt_rules.key_pair_users, sts_key_pair_users])
+    return KeyPairUsage([jwt_rules.key_pair_users, sts_keypairs.key_pair_users],
+                        [jwt_rules.replace_key_pair, sts_keypairs.replace_key_pair])

@@ -21,3 +21,20 @@ def key_pair_users(model: ConfigModel, key_pair_id: str) -> list[FieldError]:
             if config.get(name) == key_pair_id:
                 found.append(in_use(f"Token generator '{doc['id']}' signs with it ({name})"))
     return found
+
+
+def replace_key_pair(model: ConfigModel, old_id: str, new_id: str) -> list[str]:
+    """Point every token generator's own key pair fields naming ``old_id`` at ``new_id`` (key rotation);
+    a child that inherits the field follows its parent."""
+    switched = []
+    types = generator_types()
+    for doc in model.all(TOKEN_GENERATOR):
+        kind = types.get(doc["pluginDescriptorRef"]["id"])
+        if kind is None:
+            continue
+        fields = [{**f, "value": new_id} if f["name"] in kind.key_pair_fields and f.get("value") == old_id
+                  and not f.get("inherited") else f for f in doc["configuration"]["fields"]]
+        if fields != doc["configuration"]["fields"]:
+            model.put(TOKEN_GENERATOR, doc["id"], {**doc, "configuration": {**doc["configuration"], "fields": fields}})
+            switched.append(f"token generator '{doc['id']}'")
+    return switched

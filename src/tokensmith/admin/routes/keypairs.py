@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from tokensmith.admin import keypair_models as km
-from tokensmith.admin import keypairs
+from tokensmith.admin import keypairs, keyrotation
 from tokensmith.admin.routing import BASE, ERRORS, Deps, as_dict
 
 CERTIFICATE, PEM, PKCS12, CSR = ("application/x-x509-ca-cert", "application/x-pem-file", "application/x-pkcs12",
@@ -96,3 +96,20 @@ def register(app: FastAPI, deps: Deps) -> None:
         c = ctx(request)
         doc = node.change(lambda model: keypairs.import_csr_response(c, model, key_pair_id, as_dict(body)))
         return keypairs.view(c, doc)
+
+    rotation = path + "/{key_pair_id}/rotationSettings"
+
+    @app.get(rotation, tags=tag, response_model=km.KeyPairRotationSettings, response_model_exclude_none=True,
+             responses=ERRORS)
+    def get_rotation_settings(key_pair_id: str) -> dict[str, Any]:
+        return read(lambda model: keyrotation.get_settings(model, key_pair_id))
+
+    @app.put(rotation, tags=tag, response_model=km.KeyPairRotationSettings, response_model_exclude_none=True,
+             responses=ERRORS, description="Create or replace the key pair's rotation settings.")
+    def put_rotation_settings(key_pair_id: str, body: km.KeyPairRotationSettings) -> dict[str, Any]:
+        return node.change(lambda model: keyrotation.put_settings(model, key_pair_id, as_dict(body)))
+
+    @app.delete(rotation, tags=tag, status_code=204, responses=ERRORS)
+    def delete_rotation_settings(key_pair_id: str) -> Response:
+        node.change(lambda model: keyrotation.delete_settings(model, key_pair_id))
+        return Response(status_code=204)

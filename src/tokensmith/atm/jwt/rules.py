@@ -178,3 +178,28 @@ def key_pair_users(model: ConfigModel, key_pair_id: str) -> list[FieldError]:
                                                 f"certificate '{cells.get(d.KEY_ID)}'", "resource_in_use"))
     return found
 
+
+
+def replace_key_pair(model: ConfigModel, old_id: str, new_id: str) -> list[str]:
+    """Point every JWT manager's own Certificates table rows naming ``old_id`` at ``new_id`` (key
+    rotation); the row keeps its Key ID, so the active signing certificate setting still applies."""
+    switched = []
+    for doc in model.all(ATM):
+        if doc["pluginDescriptorRef"]["id"] != d.PLUGIN_ID:
+            continue
+        changed = False
+        tables = []
+        for table in doc["configuration"]["tables"]:
+            if table["name"] == d.CERTIFICATES and not table.get("inherited"):
+                rows = []
+                for row in table["rows"]:
+                    fields = [{**f, "value": new_id} if f["name"] == d.CERTIFICATE and f.get("value") == old_id
+                              else f for f in row["fields"]]
+                    changed |= fields != row["fields"]
+                    rows.append({**row, "fields": fields})
+                table = {**table, "rows": rows}
+            tables.append(table)
+        if changed:
+            model.put(ATM, doc["id"], {**doc, "configuration": {**doc["configuration"], "tables": tables}})
+            switched.append(f"access token manager '{doc['id']}'")
+    return switched
