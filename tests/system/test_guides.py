@@ -4,13 +4,15 @@ servers (and Redis and PostgreSQL) its ``no-run`` blocks start started by the te
 from __future__ import annotations
 
 import re
+import shlex
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.docblocks import ROOT, Block, Session, Substitutions, walk
+from tests.docblocks import POSTGRES, REDIS, ROOT, Block, Session, Substitutions, blocks, walk
+from tests.services import PostgresServer, RedisServer
 from tests.system.server import ServerFactory
 
 pytestmark = pytest.mark.system
@@ -127,3 +129,50 @@ def test_moving_a_configuration_guide(start_server: ServerFactory, tmp_path: Pat
     assert "other server, new secret: Bearer" in out, out
     assert '{"error":"invalid_client"' in out, out
     assert (tmp_path / "config.json").stat().st_mode & 0o077 == 0, "the export is readable by its owner only"
+
+
+def _serve_options(block: Block, subs: Substitutions) -> dict[str, str]:
+    """The options of the ``tokensmith serve`` command in ``block``, as the reader's shell would pass them."""
+    words = shlex.split(subs.apply(block.body).replace("\\\n", " "))
+    assert words[:2] == ["tokensmith", "serve"], block.body
+    pairs = words[2:]
+    assert len(pairs) % 2 == 0 and all(p.startswith("--") for p in pairs[::2]), block.body
+    return dict(zip(pairs[::2], pairs[1::2], strict=True))
+
+
+def test_cluster_guide(start_server: ServerFactory, tmp_path: Path, redis_server: RedisServer,
+                       redis_url: str, postgres_server: PostgresServer, postgres_url: str) -> None:
+    guide = GUIDES / "cluster.md"
+    subs = Substitutions().address(REDIS, redis_server.port).address(POSTGRES, postgres_server.port)
+    session = Session(tmp_path, subs)
+    password = _password(next(b for b in blocks(guide) if b.runs))
+    documented = {"node1": ("9031", "9999"), "node2": ("9131", "9199")}
+    planned = {name: subs.plan(f"127.0.0.1:{runtime}", f"127.0.0.1:{admin}")
+               for name, (runtime, admin) in documented.items()}
+
+    def services(block: Block) -> None:
+        assert "createdb --owner tokensmith tokensmith" in block.body  # the fixtures' database and owner
+
+    def node(block: Block) -> None:
+        options = _serve_options(block, subs)
+        name = options.pop("--node-id")
+        assert set(options) == {"--data-dir", "--port", "--admin-port", "--database-url", "--redis-url"}, options
+        assert (options["--port"], options["--admin-port"]) == documented[name], options
+        assert options["--redis-url"] == redis_url
+        assert options["--database-url"].endswith(postgres_url.rsplit("@", 1)[1])
+        assert (tmp_path / options["--data-dir"] / "master.key").exists(), "the guide put the master key there"
+        shared = ("--database-url", options["--database-url"], "--redis-url", options["--redis-url"])
+        server = start_server(tmp_path / options["--data-dir"], password=password, node_id=name, extra=shared,
+                              **planned[name])
+        assert f"Tokensmith {name} in region default: token state redis://127.0.0.1:{redis_server.port}/0" in \
+            server.stdout(), server.stdout()
+
+    out = _run(guide, session, {"createdb": services, "--node-id node1": node, "--node-id node2": node})
+    assert re.search(r"^x-tokensmith-worker: node1/0\s*$", out, re.MULTILINE | re.IGNORECASE), out
+    assert re.search(r"^x-tokensmith-worker: node2/0\s*$", out, re.MULTILINE | re.IGNORECASE), out
+    assert re.search(r"^node 2 has client app \[.*'CLIENT_CREDENTIALS'", out, re.MULTILINE), out
+    assert re.search(r"^issued by node 1: \S{20,}$", out, re.MULTILINE), out
+    assert "node 2 introspects: active = True | cid = app" in out, out
+    assert "after revocation on node 2, node 1 says: {'active': False}" in out, out
+    # one master key: node 2's is node 1's copy, and neither node made up its own
+    assert (tmp_path / "node1" / "master.key").read_bytes() == (tmp_path / "node2" / "master.key").read_bytes()
