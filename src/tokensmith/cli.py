@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--key-rotation-days", type=float,
                        default=float(_env("TOKENSMITH_KEY_ROTATION_DAYS", "30")),
                        help="days between rotations of the centralized signing keys (default 30)")
+    serve.add_argument("--credential-cache-seconds", type=float,
+                       default=float(_env("TOKENSMITH_CREDENTIAL_CACHE_SECONDS", "60")),
+                       help="seconds a worker remembers (as a keyed digest) a username and password a "
+                            "credential validator has just accepted, instead of checking the slow hash again "
+                            "(default 60; 0 turns the cache off)")
     serve.add_argument("--log-level", default=_env("TOKENSMITH_LOG_LEVEL", "info"),
                        choices=["debug", "info", "warning", "error"])
 
@@ -120,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers, cert_file=args.cert, key_file=args.key, node_id=args.node_id,
             log_level=args.log_level, base_url=args.base_url, forwarded_allow_ips=args.forwarded_allow_ips,
             key_rotation_period=args.key_rotation_days * 86400.0,
+            credential_cache_seconds=args.credential_cache_seconds,
             region=args.region, redis_url=args.redis_url or None, redis_replica_url=args.redis_replica_url or None,
             database_url=args.database_url or None,
         )

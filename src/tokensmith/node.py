@@ -31,6 +31,7 @@ from tokensmith.keys.remote import RemoteJwks
 from tokensmith.keys.ring import KeyLoader
 from tokensmith.metrics import Metrics
 from tokensmith.oauth.runtime import Runtime
+from tokensmith.pcv.verified import VERIFIED_PASSWORDS
 from tokensmith.settings import Settings
 from tokensmith.state.base import TokenState
 from tokensmith.state.replication import DEFAULT_POLICY, SyncPolicy
@@ -53,6 +54,7 @@ class Node:
         self.generation = GenerationCounter(settings.generation_file)
         self._seen_generation = self.generation.read()
         self.keys = KeyLoader(self.box)  # loaded key pairs, kept across snapshot rebuilds
+        VERIFIED_PASSWORDS.configure(settings.credential_cache_seconds)
         self._swap = threading.Lock()
         self._snapshot = build(self.store.load(), self.keys)
         self.metrics.set("tokensmith_config_version", self._snapshot.version)

@@ -27,6 +27,7 @@ class Settings:
     forwarded_allow_ips: str | None = None  # trust X-Forwarded-* only from these proxies
     purge_interval: float = 60.0
     key_rotation_period: float = 30 * 86400.0  # seconds between rotations of the centralized signing keys
+    credential_cache_seconds: float = 60.0  # verified-password cache (tokensmith.pcv.verified); 0 = off
     log_level: str = "info"
     region: str = "default"
     redis_url: str | None = None  # token state in Redis (cluster); None: tokens.db in the data directory
@@ -58,6 +59,8 @@ class Settings:
         self._check_cluster()
         if self.workers < 1:
             raise ConfigurationError("--workers must be at least 1")
+        if not 0 <= self.credential_cache_seconds <= 3600:
+            raise ConfigurationError("--credential-cache-seconds must be between 0 (off) and 3600")
         if not 3600 <= self.key_rotation_period <= 3650 * 86400:
             raise ConfigurationError("--key-rotation-days must be between 1/24 (one hour) and 3650")
         for name, port in (("--port", self.port), ("--admin-port", self.admin_port)):

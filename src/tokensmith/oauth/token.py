@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from tokensmith.atm.base import IssuedToken, IssueRequest
@@ -16,6 +15,7 @@ from tokensmith.oauth.http import Request, Response, error_response, json_respon
 from tokensmith.oauth.mapping import CompiledMapping, Sources
 from tokensmith.oauth.runtime import Runtime
 from tokensmith.oauth.selection import select
+from tokensmith.pcv.verified import VERIFIED_PASSWORDS
 from tokensmith.state.base import GrantRecord, token_digest
 
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
@@ -140,10 +140,9 @@ async def _password(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form
     atm = select(form, client, snapshot)
     if not snapshot.validators:
         raise OAuthError("invalid_grant", "No password credential validator is configured")
-    loop = asyncio.get_running_loop()
     matched = None
     for validator in snapshot.validators:
-        attrs = await loop.run_in_executor(None, validator.validate, username, password)
+        attrs = await VERIFIED_PASSWORDS.validate(validator, username, password, now)
         if attrs is not None:
             matched = validator.id, attrs
             break

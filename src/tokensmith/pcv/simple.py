@@ -89,6 +89,10 @@ class SimpleValidator:
     def from_config(cls, instance_id: str, config: NormalizedConfig) -> SimpleValidator:
         return cls(instance_id, {row["Username"]: row["Password"] for row in config.table_rows(USERS)})
 
+    def stored_hash(self, username: str) -> str | None:
+        """The user's stored password hash (for the verified-credential cache), or None."""
+        return self.users.get(username)
+
     def validate(self, username: str, password: str) -> dict[str, Any] | None:
         """The validator's attributes when the credentials are right, else None. CPU-heavy."""
         stored = self.users.get(username)

@@ -1,8 +1,9 @@
 """Compiled token processors: each turns an incoming token into an :class:`Identity` or refuses it.
 
 * Username Token: the PasswordText password against the configured validators (run off the event
-  loop: password hashes are slow on purpose), with a per-username lockout after the configured
-  number of failures.
+  loop: password hashes are slow on purpose; a pair just accepted is answered from
+  :mod:`tokensmith.pcv.verified`), with a per-username lockout after the configured number of
+  failures.
 * SAML 2.0 / 1.1: :mod:`tokensmith.sts.saml.verify` against the trusted CAs and DN lists.
 * JWT: a JWS verified with joserfc against a JWKS (pasted, or fetched from a URL and cached), or a
   token of one of this server's JWT access token managers, verified (or decrypted) by that manager
@@ -25,6 +26,7 @@ from joserfc.jwk import KeySet
 from lxml import etree
 
 from tokensmith.pcv.simple import SimpleValidator
+from tokensmith.pcv.verified import VERIFIED_PASSWORDS
 from tokensmith.sts.processors import descriptors as d
 from tokensmith.sts.saml import verify
 from tokensmith.sts.tokens import Identity, TokenRefused
@@ -88,9 +90,8 @@ class UsernameProcessor:
         if LOCKOUT.locked(key, self.attempts, now):
             raise TokenRefused("Too many failed attempts for this username; try again later",
                                "FailedAuthentication")
-        loop = asyncio.get_running_loop()
         for validator in self.validators:
-            attrs = await loop.run_in_executor(None, validator.validate, token.username, token.password)
+            attrs = await VERIFIED_PASSWORDS.validate(validator, token.username, token.password, now)
             if attrs is not None:
                 LOCKOUT.succeeded(key)
                 return Identity(subject=token.username, attributes={"username": token.username}, authn="password")
