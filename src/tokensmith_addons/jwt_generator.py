@@ -91,7 +91,7 @@ class JwtGenerator:
         element = etree.Element(q(WSSE, "BinarySecurityToken"), nsmap={"wsse": WSSE}, ValueType=TT_JWT,
                                 EncodingType=BASE64_BINARY)
         element.text = base64.b64encode(compact.encode("ascii")).decode("ascii")
-        return IssuedToken(element=element, value=etree.tostring(element), token_type=TT_JWT, exchange_type=TT_JWT,
+        return IssuedToken(value=etree.tostring(element), token_type=TT_JWT, exchange_type=TT_JWT,
                            token_id=str(claims["jti"]), created=float(now), expires=float(now + self.lifetime * 60),
                            extra={"compact": compact})
 

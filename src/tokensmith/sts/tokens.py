@@ -64,9 +64,10 @@ class IssueRequest:
 
 @dataclass(frozen=True)
 class IssuedToken:
-    """A generated token: its XML (for WS-Trust) and its serialised value (for token exchange)."""
+    """A generated token: its serialised value, put unchanged into the RSTR (WS-Trust) or encoded
+    for token exchange. The value is never parsed on the issuing path; :attr:`element` parses it
+    only when something asks for the tree."""
 
-    element: etree._Element
     value: bytes
     token_type: str  # WS-Trust TokenType URI
     exchange_type: str  # RFC 8693 token type
@@ -75,6 +76,13 @@ class IssuedToken:
     expires: float
     reference_value_type: str = ""  # wsse KeyIdentifier ValueType for attached/unattached references
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def element(self) -> etree._Element:
+        """The token as an lxml tree (parsed from :attr:`value` with the hardened parser)."""
+        from tokensmith.sts.xml import parse
+
+        return parse(self.value)
 
 
 class TokenRefused(Exception):

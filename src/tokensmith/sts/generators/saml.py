@@ -3,7 +3,7 @@
 Descriptor ids ``org.sourceid.wstrust.generator.saml.Saml20TokenGenerator`` and
 ``...Saml11TokenGenerator``; both have the same eleven fields, only the confirmation-method URIs
 differ. Each instance compiles to a :class:`SamlGenerator` holding its loaded signing key, so a
-request costs one assertion build and one signature.
+request costs one assertion written in canonical form, one digest and one signature.
 """
 
 from __future__ import annotations
@@ -171,15 +171,13 @@ class SamlGenerator:
             audience=self.audience or request.audience, confirmation=method, now=now,
             not_before=now - self.before * 60, not_on_or_after=expires,
             attributes=request.attributes, authn=request.authn, proof_key_info=proof_info)
-        id_attribute = "ID" if self.version == saml.SAML20 else "AssertionID"
         try:
-            unsigned = saml.build(spec)
-        except ValueError as exc:  # lxml refuses text that XML cannot carry (control characters)
+            unsigned = saml.write(spec)
+        except ValueError as exc:  # text that XML cannot carry (control characters)
             raise TokenRefused(f"The token cannot be written: {exc}", "RequestFailed") from exc
-        signed = self.signer.sign(unsigned, id_attribute)
         saml2 = self.version == saml.SAML20
         return IssuedToken(
-            element=signed, value=etree.tostring(signed),
+            value=self.signer.sign(unsigned, spec.id),
             token_type=(SAML2_TOKEN_TYPES if saml2 else SAML11_TOKEN_TYPES)[0],
             exchange_type=TT_SAML2 if saml2 else TT_SAML1, token_id=spec.id, created=now, expires=expires,
             reference_value_type=SAML2_ID_VALUE_TYPE if saml2 else SAML1_ID_VALUE_TYPE)
