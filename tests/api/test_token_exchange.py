@@ -263,3 +263,29 @@ async def test_a_jwt_from_our_manager_is_exchanged_for_a_saml_assertion(admin: A
     expired = await runtime.token({"grant_type": EXCHANGE, "subject_token": access,
                                    "subject_token_type": TT + "access_token"}, APP)
     assert expired.status_code == 400
+
+
+async def test_a_jwt_presented_again_is_still_checked_for_expiry_and_against_the_current_keys(
+        admin: Admin, runtime: Runtime, clock: FakeClock) -> None:
+    from tokensmith.sts.processors.jwtcache import VERIFIED_JWTS
+
+    await _setup(admin, {"JWKS": _public_jwks()})
+    token = _jwt({"sub": "carol"})
+    for _ in range(3):  # the second and third time its signature is not verified again
+        assert (await _exchange(runtime, token)).status_code == 200
+    assert VERIFIED_JWTS.get(token, object(), ("RS256",)) is None  # bound to the processor's key set
+    tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    assert (await _exchange(runtime, tampered)).json()["error"] == "invalid_request"
+    clock.advance(301)
+    expired = await _exchange(runtime, token)
+    assert expired.status_code == 400 and "expired" in expired.json()["error_description"]
+    clock.advance(-301)
+    assert (await _exchange(runtime, token)).status_code == 200
+    other = json.loads(jwk.JWK.generate(kty="RSA", size=2048, kid="k1").export_public())
+    processor = await admin.ok("GET", "/idp/tokenProcessors/jwtp")
+    for f in processor["configuration"]["fields"]:
+        if f["name"] == "JWKS":
+            f["value"] = json.dumps({"keys": [other]})
+    await admin.ok("PUT", "/idp/tokenProcessors/jwtp", processor)
+    rotated = await _exchange(runtime, token)
+    assert rotated.status_code == 400 and "signature" in rotated.json()["error_description"]

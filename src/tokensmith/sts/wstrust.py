@@ -67,6 +67,26 @@ def _find(parent: etree._Element | None, ns: str, name: str) -> etree._Element |
     return child(parent, *names)
 
 
+class _Children:
+    """The RST's direct children by Clark name (the first of each), read in one pass, so that the
+    dozen look-ups of :func:`parse` do not each walk the children again."""
+
+    def __init__(self, rst: etree._Element, ns: str) -> None:
+        self.ns = ns
+        self.by_tag: dict[str, etree._Element] = {}
+        for c in rst:
+            tag = c.tag
+            if isinstance(tag, str) and tag not in self.by_tag:
+                self.by_tag[tag] = c
+
+    def find(self, name: str, ns: str | None = None) -> etree._Element | None:
+        ns = ns or self.ns
+        found = self.by_tag.get(f"{{{ns}}}{name}")
+        if found is None and ns == x.WST13:
+            found = self.by_tag.get(f"{{{ns}/}}{name}")
+        return found
+
+
 def _uri_tail(value: str, ns: str) -> str:
     for prefix in (ns + "/", ns + "//"):
         if value.startswith(prefix):
@@ -86,9 +106,9 @@ def _key_type(value: str, ns: str) -> str | None:
     return found
 
 
-def _applies_to(rst: etree._Element) -> tuple[str, str]:
+def _applies_to(rst: _Children) -> tuple[str, str]:
     for ns in POLICIES:
-        node = child(rst, q(ns, "AppliesTo"))
+        node = rst.find("AppliesTo", ns)
         if node is None:
             continue
         for wsa in ADDRESSING:
@@ -99,10 +119,10 @@ def _applies_to(rst: etree._Element) -> tuple[str, str]:
     return "", x.WSP2004
 
 
-def _proof(rst: etree._Element, ns: str, key_type: str | None) -> ProofKey | None:
+def _proof(rst: _Children, key_type: str | None) -> ProofKey | None:
     if key_type != PUBLIC_KEY:
         return None
-    use_key = _find(rst, ns, "UseKey")
+    use_key = rst.find("UseKey")
     if use_key is None:
         raise StsFault("InvalidRequest", "A PublicKey request needs a UseKey")
     cert_node = next(use_key.iter(q(DS, "X509Certificate"), q(WSSE, "BinarySecurityToken")), None)
@@ -123,8 +143,8 @@ def _proof(rst: etree._Element, ns: str, key_type: str | None) -> ProofKey | Non
     raise StsFault("InvalidRequest", "UseKey must hold an X.509 certificate or an RSA KeyValue")
 
 
-def _entropy(rst: etree._Element, ns: str) -> bytes | None:
-    secret = _find(_find(rst, ns, "Entropy"), ns, "BinarySecret")
+def _entropy(rst: _Children) -> bytes | None:
+    secret = _find(rst.find("Entropy"), rst.ns, "BinarySecret")
     if secret is None:
         return None
     try:
@@ -190,28 +210,29 @@ def parse(env: Envelope, now: float) -> Rst:
     ns = _trust_ns(rst)
     if x.local(rst.tag) != "RequestSecurityToken":
         raise StsFault("InvalidRequest", f"{x.local(rst.tag)} is not supported; send a RequestSecurityToken")
-    secondary = _find(rst, ns, "SecondaryParameters")
-    request_uri = text(_find(rst, ns, "RequestType"))
+    children = _Children(rst, ns)
+    secondary = children.find("SecondaryParameters")
+    request_uri = text(children.find("RequestType"))
     request_type = _uri_tail(request_uri, x.WST13) or _uri_tail(request_uri, x.WST2005)
     if request_type not in (ISSUE, VALIDATE):
         raise StsFault("InvalidRequest", f"RequestType '{request_uri or '(none)'}' is not supported; "
                                          "use Issue or Validate")
-    token_type = text(_find(rst, ns, "TokenType")) or text(_find(secondary, ns, "TokenType"))
-    key_type = _key_type(text(_find(rst, ns, "KeyType")) or text(_find(secondary, ns, "KeyType")), ns)
-    size_text = text(_find(rst, ns, "KeySize")) or text(_find(secondary, ns, "KeySize"))
+    token_type = text(children.find("TokenType")) or text(_find(secondary, ns, "TokenType"))
+    key_type = _key_type(text(children.find("KeyType")) or text(_find(secondary, ns, "KeyType")), ns)
+    size_text = text(children.find("KeySize")) or text(_find(secondary, ns, "KeySize"))
     key_size = int(size_text) if size_text.isdigit() else 256
     if key_type == SYMMETRIC_KEY and not 128 <= key_size <= MAX_KEY_BITS:
         raise StsFault("InvalidRequest", f"KeySize must be between 128 and {MAX_KEY_BITS} bits")
-    applies_to, applies_ns = _applies_to(rst)
+    applies_to, applies_ns = _applies_to(children)
     token = None
     if request_type == VALIDATE:
-        target = _find(rst, ns, "ValidateTarget")
+        target = children.find("ValidateTarget")
         token = _incoming_from(target) if target is not None else None
     else:
         for name in ("OnBehalfOf", "ActAs"):
-            holder = _find(rst, ns, name)
+            holder = children.find(name)
             if holder is None:
-                holder = child(rst, q(WST14, name))
+                holder = children.find(name, WST14)
             if holder is not None:
                 token = _incoming_from(holder)
                 break
@@ -221,8 +242,8 @@ def parse(env: Envelope, now: float) -> Rst:
         if token is None and request_type == ISSUE:
             token = _incoming_from(security)
     return Rst(trust=ns, request_type=request_type, token_type=token_type, key_type=key_type,
-               applies_to=applies_to, applies_to_ns=applies_ns, proof=_proof(rst, ns, key_type),
-               client_entropy=_entropy(rst, ns), key_size=key_size, context=rst.get("Context"), token=token)
+               applies_to=applies_to, applies_to_ns=applies_ns, proof=_proof(children, key_type),
+               client_entropy=_entropy(children), key_size=key_size, context=rst.get("Context"), token=token)
 
 
 # --------------------------------------------------------------------------- proof keys
@@ -265,7 +286,9 @@ KEY_TYPES = {BEARER: "Bearer", PUBLIC_KEY: "PublicKey", SYMMETRIC_KEY: "Symmetri
 
 
 def _e(value: str) -> str:
-    return escape(value, {'"': "&quot;"})
+    if "&" in value or "<" in value or ">" in value or '"' in value:
+        return escape(value, {'"': "&quot;"})
+    return value
 
 
 def _str_reference(token: IssuedToken) -> str:

@@ -5,9 +5,10 @@
   :mod:`tokensmith.pcv.verified`), with a per-username lockout after the configured number of
   failures.
 * SAML 2.0 / 1.1: :mod:`tokensmith.sts.saml.verify` against the trusted CAs and DN lists.
-* JWT: a JWS verified with joserfc against a JWKS (pasted, or fetched from a URL and cached), or a
-  token of one of this server's JWT access token managers, verified (or decrypted) by that manager
-  with its current keys and revocation list; then ``iss``/``aud``/``exp``/``nbf``.
+* JWT: a JWS verified with joserfc against a JWKS (pasted, or fetched from a URL and cached; a
+  token that key set has verified before is not verified again, :mod:`.jwtcache`), or a token of
+  one of this server's JWT access token managers, verified (or decrypted) by that manager with its
+  current keys and revocation list; then ``iss``/``aud``/``exp``/``nbf`` on every request.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from lxml import etree
 from tokensmith.pcv.simple import SimpleValidator
 from tokensmith.pcv.verified import VERIFIED_PASSWORDS
 from tokensmith.sts.processors import descriptors as d
+from tokensmith.sts.processors.jwtcache import VERIFIED_JWTS
 from tokensmith.sts.saml import verify
 from tokensmith.sts.tokens import Identity, TokenRefused
 
@@ -189,11 +191,16 @@ class JwtProcessor:
             if token.value.count(".") != 2:
                 raise TokenRefused("Only signed JWTs (JWS compact serialisation) are accepted")
             keys = await self._keys(now)
-            try:
-                decoded = jwt.decode(token.value, keys, algorithms=list(self.algorithms))
-            except (JoseError, ValueError) as exc:
-                raise TokenRefused(f"The JWT's signature is not valid: {exc}") from exc
-            claims = dict(decoded.claims)
+            known = VERIFIED_JWTS.get(token.value, keys, self.algorithms)
+            if known is not None:
+                claims = known
+            else:
+                try:
+                    decoded = jwt.decode(token.value, keys, algorithms=list(self.algorithms))
+                except (JoseError, ValueError) as exc:
+                    raise TokenRefused(f"The JWT's signature is not valid: {exc}") from exc
+                claims = dict(decoded.claims)
+                VERIFIED_JWTS.put(token.value, keys, self.algorithms, claims)
         if claims.get("iss") != self.issuer:
             raise TokenRefused("The JWT's issuer is not accepted")
         exp = claims.get("exp")

@@ -7,6 +7,7 @@ the generator then signs it (:mod:`tokensmith.sts.saml.signing`).
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,9 +41,26 @@ AUTHN_CONTEXT = {
 }
 
 
+_SECONDS: dict[int, str] = {}  # whole seconds -> "YYYY-MM-DDTHH:MM:SS." (a few per request)
+
+
 def instant(moment: float) -> str:
-    value = datetime.fromtimestamp(moment, UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    """``moment`` as xs:dateTime in UTC with milliseconds, e.g. ``2027-01-15T08:00:00.250Z``; the
+    same value ``datetime.fromtimestamp(moment, UTC)`` gives (microseconds rounded half to even,
+    then truncated to milliseconds)."""
+    fraction, whole = math.modf(moment)
+    micro = round(fraction * 1e6)
+    seconds = int(whole)
+    if micro >= 1_000_000:
+        seconds, micro = seconds + 1, micro - 1_000_000
+    elif micro < 0:
+        seconds, micro = seconds - 1, micro + 1_000_000
+    prefix = _SECONDS.get(seconds)
+    if prefix is None:
+        if len(_SECONDS) > 64:
+            _SECONDS.clear()
+        prefix = _SECONDS[seconds] = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+    return f"{prefix}{micro // 1000:03d}Z"
 
 
 def new_id() -> str:

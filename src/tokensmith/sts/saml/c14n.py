@@ -49,11 +49,19 @@ def check(value: str) -> str:
 
 def text(value: str) -> str:
     """Character data as exclusive C14N writes it."""
+    if value.isascii() and value.isprintable():  # the common case: no controls, only &<> to escape
+        if "&" in value or "<" in value or ">" in value:
+            return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return value
     return check(value).translate(_TEXT)
 
 
 def attr(value: str) -> str:
     """An attribute value (without the quotes) as exclusive C14N writes it."""
+    if value.isascii() and value.isprintable():  # no TAB, LF or CR; only &<" to escape
+        if "&" in value or "<" in value or '"' in value:
+            return value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+        return value
     return check(value).translate(_ATTR)
 
 
