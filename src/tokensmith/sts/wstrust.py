@@ -172,7 +172,8 @@ def _incoming_from(container: etree._Element) -> Incoming | None:
             username = text(child(node, q(WSSE, "Username")))
             if not username or password is None:
                 raise StsFault("InvalidRequest", "The UsernameToken needs a Username and a Password")
-            return Incoming("username", username=username, password="".join(str(t) for t in password.itertext()))
+            secret = (password.text or "") if len(password) == 0 else "".join(str(t) for t in password.itertext())
+            return Incoming("username", username=username, password=secret)
         if node.tag == q(SAML2, "Assertion"):
             return Incoming("saml2", element=node)
         if node.tag == q(SAML1, "Assertion"):

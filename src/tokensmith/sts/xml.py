@@ -109,6 +109,8 @@ def text(element: etree._Element | None) -> str:
     """The element's text content (all text nodes joined, stripped); empty for None."""
     if element is None:
         return ""
+    if len(element) == 0:  # no child elements, comments or PIs: the text is all there is
+        return (element.text or "").strip()
     return "".join(str(t) for t in element.itertext()).strip()
 
 
