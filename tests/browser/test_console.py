@@ -98,6 +98,10 @@ def test_token_manager_client_scopes_mapping_and_refused_delete(console: Console
     console.shot("20-atm-list-empty")
     page.get_by_role("link", name="Create New Instance").click()
     console.shot("21-atm-choose-type")
+    console.go(ATMS + "/new?type=com.example.Misspelt")
+    unknown = page.locator(".error-summary").inner_text()
+    assert "No access token manager type com.example.Misspelt is installed" in unknown
+    console.shot("21-atm-unknown-type")
     page.get_by_role("link", name="Internally Managed Reference Tokens").click()
     details = page.locator("details.advanced")
     assert details.get_attribute("open") is None  # advanced fields folded away
