@@ -79,11 +79,15 @@ def rotate_key_pairs(deps: Deps) -> list[str]:
 
 
 def allowed_methods(app: FastAPI, scope: MutableMapping[str, Any]) -> list[str]:
-    """Every method some route serves at this request's path (FastAPI registers one route per
-    method, so Starlette's own ``Allow`` would name only the first route's)."""
+    """Every method the OpenAPI document lists for this request's path (FastAPI registers one route
+    per method, so Starlette's own ``Allow`` would name only the first route's)."""
+    matching = [r for r in app.router.routes if isinstance(r, APIRoute) and r.matches(scope)[0] is not Match.NONE]
+    if not matching:
+        return []
+    template = matching[0].path  # the document's path for this URL: the first route whose path matches
     methods: set[str] = set()
-    for route in app.router.routes:
-        if isinstance(route, APIRoute) and route.matches(scope)[0] is not Match.NONE:
+    for route in matching:
+        if route.path == template:
             methods |= route.methods or set()
     if "GET" in methods:
         methods.add("HEAD")

@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, make_url
 
 from tokensmith.config.model import ConfigModel
+from tokensmith.errors import FieldError, ValidationFailed
 
 metadata = MetaData()
 
@@ -184,7 +185,11 @@ class ConfigStore:
         for kind, doc_id in sorted(model.deleted):
             conn.execute(delete(documents).where(documents.c.kind == kind, documents.c.id == doc_id))
         for kind, doc_id in model.changed:
-            body = orjson.dumps(model.get(kind, doc_id))
+            try:
+                body = orjson.dumps(model.get(kind, doc_id))
+            except orjson.JSONEncodeError as exc:  # e.g. an integer past 64 bits in a free-form member
+                raise ValidationFailed([FieldError("", f"The {kind} cannot be stored: {exc} (JSON numbers must "
+                                                       "fit in 64 bits)")]) from exc
             result = conn.execute(update(documents).where(documents.c.kind == kind, documents.c.id == doc_id)
                                   .values(body=body))
             if result.rowcount == 0:
