@@ -192,3 +192,52 @@ def fault_code(body: bytes) -> str:
     codes = root.xpath("//faultcode/text() | //s12:Subcode/s12:Value/text()", namespaces=NS)
     assert codes, body.decode()
     return str(codes[0])
+
+
+# --------------------------------------------------------------------------- SP connections (IdP-side STS)
+
+SERVICE = "https://ws.partner.example/orders"
+
+
+async def sp_setup(admin: Admin, key_pair: str = "signer") -> None:
+    """A signing key pair, a username token processor (alice / alice-password-1, plus the attribute
+    ``username``) and this server's entity ids; no token generator and no token-to-token mapping."""
+    from tests.keyfiles import generate
+
+    await generate(admin, key_pair)
+    await admin.ok("POST", "/passwordCredentialValidators", {
+        "id": "simple", "name": "Simple", "pluginDescriptorRef": {"id": SIMPLE_PCV},
+        "configuration": users_table(("alice", "alice-password-1"), ("bob", "bob-password-12"))})
+    await admin.ok("POST", "/idp/tokenProcessors", {
+        "id": "utp", "name": "Username tokens", "pluginDescriptorRef": {"id": USERNAME_PROC},
+        "configuration": {"tables": [{"name": "Credential Validators", "rows": [
+            {"fields": [{"name": "Password Credential Validator Instance", "value": "simple"}]}]}]},
+        "attributeContract": {"coreAttributes": [{"name": "username"}]}})
+    await admin.ok("PUT", "/serverSettings", {"federationInfo": {
+        "saml2EntityId": "https://idp.tokensmith.example", "saml1xIssuerId": "idp.tokensmith.example"}})
+
+
+def sp_connection(connection_id: str = "orders", service: str = SERVICE, key_pair: str = "signer",
+                  processor: str = "utp", token_type: str = "SAML20", **ws: Any) -> dict[str, Any]:
+    """An SP connection body as PingFederate's Terraform provider sends it (every list present)."""
+    body: dict[str, Any] = {
+        "id": connection_id, "name": f"Connection {connection_id}", "entityId": f"urn:partner:{connection_id}",
+        "active": True, "type": "SP", "loggingMode": "STANDARD", "virtualEntityIds": [], "contactInfo": {},
+        "credentials": {"certs": [], "signingSettings": {
+            "signingKeyPairRef": {"id": key_pair}, "algorithm": "SHA256withRSA",
+            "includeCertInSignature": False, "includeRawKeyInSignature": False}},
+        "wsTrust": {
+            "partnerServiceIds": [service], "oAuthAssertionProfiles": False, "defaultTokenType": token_type,
+            "generateKey": False, "encryptSaml2Assertion": False, "minutesBefore": 5, "minutesAfter": 30,
+            "attributeContract": {"coreAttributes": [{"name": "TOKEN_SUBJECT"}],
+                                  "extendedAttributes": [{"name": "role"}]},
+            "tokenProcessorMappings": [{
+                "idpTokenProcessorRef": {"id": processor}, "attributeSources": [],
+                "restrictedVirtualEntityIds": [],
+                "attributeContractFulfillment": {
+                    "TOKEN_SUBJECT": {"source": {"type": "TOKEN"}, "value": "username"},
+                    "role": {"source": {"type": "TEXT"}, "value": "buyer"}},
+                "issuanceCriteria": {"conditionalCriteria": []}}]},
+        "connectionTargetType": "STANDARD"}
+    body["wsTrust"].update(ws)
+    return body

@@ -198,3 +198,95 @@ class ServerSettings(Strict):
     rolesAndProtocols: dict[str, Any] | None = None
     emailServer: dict[str, Any] | None = None
     captchaSettings: dict[str, Any] | None = None
+
+
+# --------------------------------------------------------------------------- SP connections (IdP-side STS)
+
+
+class SpWsTrustAttribute(Strict):
+    name: str
+    namespace: str | None = None
+
+
+class SpWsTrustAttributeContract(Strict):
+    coreAttributes: list[SpWsTrustAttribute] | None = None
+    extendedAttributes: list[SpWsTrustAttribute] | None = None
+
+
+class IdpTokenProcessorMapping(Strict):
+    idpTokenProcessorRef: ResourceLink
+    attributeContractFulfillment: dict[str, AttributeFulfillmentValue]
+    restrictedVirtualEntityIds: list[str] | None = None
+    attributeSources: list[dict[str, Any]] | None = None
+    issuanceCriteria: IssuanceCriteria | None = None
+
+
+class ProtocolMessageCustomization(Strict):
+    contextName: str | None = None
+    messageExpression: str | None = None
+
+
+class SpWsTrust(Strict):
+    partnerServiceIds: list[str]
+    attributeContract: SpWsTrustAttributeContract
+    tokenProcessorMappings: list[IdpTokenProcessorMapping]
+    oAuthAssertionProfiles: bool | None = None
+    defaultTokenType: Literal["SAML20", "SAML11", "SAML11_O365"] | None = None
+    generateKey: bool | None = None
+    encryptSaml2Assertion: bool | None = None
+    minutesBefore: int | None = None
+    minutesAfter: int | None = None
+    abortIfNotFulfilledFromRequest: bool | None = None
+    requestContractRef: ResourceLink | None = None
+    messageCustomizations: list[ProtocolMessageCustomization] | None = None
+
+
+class SigningSettings(Strict):
+    signingKeyPairRef: ResourceLink
+    alternativeSigningKeyPairRefs: list[ResourceLink] | None = None
+    algorithm: str | None = None
+    includeCertInSignature: bool | None = None
+    includeRawKeyInSignature: bool | None = None
+
+
+class SpConnectionCredentials(Strict):
+    certs: list[ConnectionCert] | None = None
+    verificationSubjectDN: str | None = None
+    verificationIssuerDN: str | None = None
+    signingSettings: SigningSettings | None = None
+    decryptionKeyPairRef: ResourceLink | None = None
+    secondaryDecryptionKeyPairRef: ResourceLink | None = None
+    blockEncryptionAlgorithm: str | None = None
+    keyTransportAlgorithm: str | None = None
+    outboundBackChannelAuth: dict[str, Any] | None = None
+    inboundBackChannelAuth: dict[str, Any] | None = None
+
+
+class SpConnection(Strict):
+    type: Literal["IDP", "SP"] | None = None
+    id: str | None = None
+    entityId: str
+    name: str
+    active: bool | None = None
+    baseUrl: str | None = None
+    credentials: SpConnectionCredentials | None = None
+    wsTrust: SpWsTrust | None = None
+    spBrowserSso: dict[str, Any] | None = None
+    attributeQuery: dict[str, Any] | None = None
+    outboundProvision: dict[str, Any] | None = None
+    applicationName: str | None = None
+    applicationIconUrl: str | None = None
+    connectionTargetType: Literal["STANDARD", "SALESFORCE", "SALESFORCE_CP", "SALESFORCE_PP",
+                                  "PINGONE_SCIM11"] | None = None
+    loggingMode: Literal["NONE", "STANDARD", "ENHANCED", "FULL"] | None = None
+    licenseConnectionGroup: str | None = None
+    creationDate: str | None = None
+    modificationDate: str | None = None
+    replicationStatus: str | None = None
+    contactInfo: dict[str, Any] | None = None
+    defaultVirtualEntityId: str | None = None
+    virtualEntityIds: list[str] | None = None
+    metadataReloadSettings: dict[str, Any] | None = None
+    extendedProperties: dict[str, Any] | None = None
+    additionalAllowedEntitiesConfiguration: dict[str, Any] | None = None
+    validationErrors: list[dict[str, Any]] | None = None

@@ -6,7 +6,8 @@ Documents are plain JSON objects keyed by kind and id, kept in creation order. K
   ``pcv`` password credential validators, ``keypair`` signing key pairs;
 * ``settings`` singletons: ``atm`` (default manager), ``authServer`` (scopes and grants);
 * WS-Trust STS: ``tokenGenerator``, ``tokenProcessor``, ``t2tMapping`` (processor-to-generator
-  mappings), ``idpConnection``, ``trustedCa`` (trusted CA certificates), and the settings singletons
+  mappings), ``idpConnection`` (SP-side STS partners), ``spConnection`` (IdP-side STS partners, chosen
+  by AppliesTo), ``trustedCa`` (trusted CA certificates), and the settings singletons
   ``generalSettings``, ``wsTrustSts`` and ``serverSettings``.
 """
 
@@ -27,6 +28,7 @@ TOKEN_GENERATOR = "tokenGenerator"
 TOKEN_PROCESSOR = "tokenProcessor"
 T2T_MAPPING = "t2tMapping"
 IDP_CONNECTION = "idpConnection"
+SP_CONNECTION = "spConnection"
 TRUSTED_CA = "trustedCa"
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tokensmith.admin import idpconnections, stssettings, t2tmappings
+from tokensmith.admin import idpconnections, spconnections, stssettings, t2tmappings
 from tokensmith.admin import sts_instances as instances
 from tokensmith.admin import sts_models as m
 from tokensmith.admin.context import AdminContext
@@ -20,6 +20,7 @@ from tokensmith.bulk.resources import BulkResource, ExportOptions, _upsert, _wit
 from tokensmith.config.model import (
     IDP_CONNECTION,
     SETTINGS,
+    SP_CONNECTION,
     T2T_MAPPING,
     TOKEN_GENERATOR,
     TOKEN_PROCESSOR,
@@ -66,6 +67,13 @@ def _save_ca(ctx: AdminContext, model: ConfigModel, item: dict[str, Any]) -> Non
     stssettings.import_ca(ctx, model, item)
 
 
+def _sp_render(ctx: AdminContext, model: ConfigModel, doc: dict[str, Any]) -> dict[str, Any]:
+    out = spconnections.render(ctx, model, doc)
+    for cert in (out.get("credentials") or {}).get("certs") or []:
+        cert.pop("certView", None)  # read-only, derived from the certificate
+    return out
+
+
 def _ignore(_: object) -> None:
     return None
 
@@ -96,4 +104,6 @@ def resources() -> list[BulkResource]:
                              lambda ctx, model, key, item: t2tmappings.update(model, key, item))),
         BulkResource(idpconnections.PATH, m.IdpConnection, _export(IDP_CONNECTION, idpconnections.render),
                      _upsert(IDP_CONNECTION, "id", idpconnections.create, idpconnections.update)),
+        BulkResource(spconnections.PATH, m.SpConnection, _export(SP_CONNECTION, _sp_render),
+                     _upsert(SP_CONNECTION, "id", spconnections.create, spconnections.update)),
     ]

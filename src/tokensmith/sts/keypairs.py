@@ -1,8 +1,8 @@
-"""Signing key pairs used by token generators (consulted before a key pair is deleted)."""
+"""Signing key pairs used by token generators and SP connections (consulted before a key pair is deleted)."""
 
 from __future__ import annotations
 
-from tokensmith.config.model import TOKEN_GENERATOR, ConfigModel
+from tokensmith.config.model import SP_CONNECTION, TOKEN_GENERATOR, ConfigModel
 from tokensmith.errors import FieldError
 from tokensmith.keys.usage import in_use
 from tokensmith.sts.generators.base import generator_types
@@ -20,6 +20,17 @@ def key_pair_users(model: ConfigModel, key_pair_id: str) -> list[FieldError]:
         for name in kind.key_pair_fields:
             if config.get(name) == key_pair_id:
                 found.append(in_use(f"Token generator '{doc['id']}' signs with it ({name})"))
+    for doc in model.all(SP_CONNECTION):
+        creds = doc.get("credentials") or {}
+        signing = creds.get("signingSettings") or {}
+        refs = [("signingSettings.signingKeyPairRef", signing.get("signingKeyPairRef")),
+                *((f"signingSettings.alternativeSigningKeyPairRefs[{i}]", r)
+                  for i, r in enumerate(signing.get("alternativeSigningKeyPairRefs") or [])),
+                ("decryptionKeyPairRef", creds.get("decryptionKeyPairRef")),
+                ("secondaryDecryptionKeyPairRef", creds.get("secondaryDecryptionKeyPairRef"))]
+        for where, ref in refs:
+            if isinstance(ref, dict) and ref.get("id") == key_pair_id:
+                found.append(in_use(f"SP connection '{doc['id']}' uses it (credentials.{where})"))
     return found
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from tokensmith.config.model import (
     IDP_CONNECTION,
     SETTINGS,
+    SP_CONNECTION,
     T2T_MAPPING,
     TOKEN_GENERATOR,
     TOKEN_PROCESSOR,
@@ -29,6 +30,7 @@ from tokensmith.sts.instances import contract_names, parent_id
 GENERAL_SETTINGS = "generalSettings"
 T2T_PATH = "/tokenProcessorToTokenGeneratorMappings"
 IDP_CONNECTIONS_PATH = "/sp/idpConnections"
+SP_CONNECTIONS_PATH = "/idp/spConnections"
 GENERATORS_PATH = "/sp/tokenGenerators"
 PROCESSORS_PATH = "/idp/tokenProcessors"
 # CONTEXT values a WS-Trust mapping may read.
@@ -36,6 +38,7 @@ STS_CONTEXT = ("ClientIp", "StsBasicAuthUsername", "TargetResource", "ClientId",
 TOKEN_SUBJECT = "TOKEN_SUBJECT"
 MAPPING_KIND = "tokenProcessorToTokenGeneratorMapping"
 CONNECTION_KIND = "idpConnection"
+SP_CONNECTION_KIND = "spConnection"
 GENERATOR_KIND = "tokenGenerator"
 PROCESSOR_KIND = "tokenProcessor"
 
@@ -44,14 +47,15 @@ PROCESSOR_KIND = "tokenProcessor"
 class Usage:
     """One user of an instance."""
 
-    type: str  # MAPPING_KIND, CONNECTION_KIND, GENERATOR_KIND (child) or PROCESSOR_KIND (child)
+    type: str  # MAPPING_KIND, CONNECTION_KIND, SP_CONNECTION_KIND, GENERATOR_KIND or PROCESSOR_KIND (child)
     id: str
     name: str
     path: str  # admin API collection path of the user
 
     def describe(self) -> str:
         label = {MAPPING_KIND: "Token processor to token generator mapping", CONNECTION_KIND: "IdP connection",
-                 GENERATOR_KIND: "Child token generator", PROCESSOR_KIND: "Child token processor"}[self.type]
+                 SP_CONNECTION_KIND: "SP connection", GENERATOR_KIND: "Child token generator",
+                 PROCESSOR_KIND: "Child token processor"}[self.type]
         return f"{label} '{self.id}'" + (f" ({self.name})" if self.name and self.name != self.id else "")
 
     def to_json(self, base_url: str = "") -> dict[str, Any]:
@@ -91,8 +95,18 @@ def users_of_generator(model: ConfigModel, generator_id: str) -> list[Usage]:
     return found
 
 
+def _processor_refs(connection: Mapping[str, Any]) -> list[str]:
+    mappings = ((connection.get("wsTrust") or {}).get("tokenProcessorMappings")) or []
+    return [m["idpTokenProcessorRef"]["id"] for m in mappings if isinstance(m.get("idpTokenProcessorRef"), dict)]
+
+
+def _sp_connection_usage(doc: Mapping[str, Any]) -> Usage:
+    return Usage(SP_CONNECTION_KIND, doc["id"], doc.get("name", ""), SP_CONNECTIONS_PATH)
+
+
 def users_of_processor(model: ConfigModel, processor_id: str) -> list[Usage]:
     found = [_mapping_usage(m) for m in model.all(T2T_MAPPING) if m.get("sourceId") == processor_id]
+    found += [_sp_connection_usage(c) for c in model.all(SP_CONNECTION) if processor_id in _processor_refs(c)]
     found += [Usage(PROCESSOR_KIND, p["id"], p.get("name", ""), PROCESSORS_PATH)
               for p in model.all(TOKEN_PROCESSOR) if parent_id(p) == processor_id]
     return found
@@ -200,6 +214,34 @@ def connection_problems(model: ConfigModel, doc: Mapping[str, Any]) -> list[Fiel
     return errors
 
 
+def sp_contract(connection: Mapping[str, Any]) -> list[str]:
+    """The attribute contract of an SP connection: ``TOKEN_SUBJECT`` and its extended attributes."""
+    contract = (connection.get("wsTrust") or {}).get("attributeContract") or {}
+    return [TOKEN_SUBJECT] + [a.get("name", "") for a in contract.get("extendedAttributes") or []]
+
+
+def sp_connection_problems(model: ConfigModel, doc: Mapping[str, Any]) -> list[FieldError]:
+    """What is wrong with an SP connection's token processor mappings given the current processors:
+    each processor exists, and each mapping fulfils the whole contract from sources it has."""
+    errors: list[FieldError] = []
+    for i, mapping in enumerate((doc.get("wsTrust") or {}).get("tokenProcessorMappings") or []):
+        path = f"wsTrust.tokenProcessorMappings[{i}]"
+        processor_id = (mapping.get("idpTokenProcessorRef") or {}).get("id", "")
+        processor = model.get(TOKEN_PROCESSOR, processor_id)
+        if processor is None:
+            errors.append(FieldError(f"{path}.idpTokenProcessorRef.id",
+                                     f"Token processor '{processor_id}' does not exist"))
+            continue
+        sources: dict[str, list[str] | None] = {
+            "TOKEN": contract_names(model, TOKEN_PROCESSOR, processor), "TEXT": None,
+            "CONTEXT": list(STS_CONTEXT), "NO_MAPPING": None}
+        errors += _check_fulfilment(mapping.get("attributeContractFulfillment") or {}, sp_contract(doc),
+                                    f"SP connection '{doc.get('id')}'", sources,
+                                    f"{path}.attributeContractFulfillment")
+        errors += _check_criteria(mapping.get("issuanceCriteria"), sources, f"{path}.issuanceCriteria")
+    return errors
+
+
 def broken_references(model: ConfigModel, generator_id: str | None = None,
                       processor_id: str | None = None) -> list[Broken]:
     """Every mapping and connection that references the given instance (or, with neither given, any
@@ -213,6 +255,13 @@ def broken_references(model: ConfigModel, generator_id: str | None = None,
         problems = mapping_problems(model, doc)
         if problems:
             found.append(Broken(_mapping_usage(doc), problems))
+    if generator_id is None:
+        for doc in model.all(SP_CONNECTION):
+            if processor_id is not None and processor_id not in _processor_refs(doc):
+                continue
+            problems = sp_connection_problems(model, doc)
+            if problems:
+                found.append(Broken(_sp_connection_usage(doc), problems))
     if processor_id is None:
         for doc in model.all(IDP_CONNECTION):
             if generator_id is not None and generator_id not in _generator_refs(doc):

@@ -1,4 +1,4 @@
-"""``/tokenProcessorToTokenGeneratorMappings`` and ``/sp/idpConnections``."""
+"""``/tokenProcessorToTokenGeneratorMappings``, ``/sp/idpConnections`` and ``/idp/spConnections``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from tokensmith.admin import idpconnections, t2tmappings
+from tokensmith.admin import idpconnections, spconnections, t2tmappings
 from tokensmith.admin import sts_models as m
 from tokensmith.admin.routing import BASE, ERRORS, Deps, as_dict
 
@@ -72,4 +72,44 @@ def register(app: FastAPI, deps: Deps) -> None:
     @app.delete(cpath + "/{connection_id}", tags=ctag, status_code=204, responses=ERRORS)
     def delete_connection(connection_id: str) -> Response:
         node.change(lambda model: idpconnections.delete(model, connection_id))
+        return Response(status_code=204)
+
+    _register_sp_connections(app, deps)
+
+
+def _sent(body: m.SpConnection) -> dict[str, Any]:
+    """Exactly the members the client sent (no defaults filled in), for round-trip fidelity."""
+    return dict(body.model_dump(exclude_unset=True, exclude_none=True))
+
+
+def _register_sp_connections(app: FastAPI, deps: Deps) -> None:
+    node, ctx, read = deps.node, deps.ctx, deps.read
+    tag: list[str | Enum] = [spconnections.PATH]
+    path = BASE + spconnections.PATH
+
+    @app.get(path, tags=tag, responses=ERRORS)
+    def list_sp_connections(request: Request, entityId: str | None = None,
+                            filter: str | None = None) -> dict[str, Any]:
+        c = ctx(request)
+        return read(lambda model: spconnections.listing(c, model, entityId, filter))
+
+    @app.post(path, tags=tag, status_code=201, responses=ERRORS)
+    def create_sp_connection(request: Request, body: m.SpConnection) -> dict[str, Any]:
+        c = ctx(request)
+        return node.change(lambda model: spconnections.render(c, model, spconnections.create(c, model, _sent(body))))
+
+    @app.get(path + "/{connection_id}", tags=tag, responses=ERRORS)
+    def get_sp_connection(request: Request, connection_id: str) -> dict[str, Any]:
+        c = ctx(request)
+        return read(lambda model: spconnections.render(c, model, spconnections.get(model, connection_id)))
+
+    @app.put(path + "/{connection_id}", tags=tag, responses=ERRORS)
+    def update_sp_connection(request: Request, connection_id: str, body: m.SpConnection) -> dict[str, Any]:
+        c = ctx(request)
+        return node.change(lambda model: spconnections.render(
+            c, model, spconnections.update(c, model, connection_id, _sent(body))))
+
+    @app.delete(path + "/{connection_id}", tags=tag, status_code=204, responses=ERRORS)
+    def delete_sp_connection(connection_id: str) -> Response:
+        node.change(lambda model: spconnections.delete(model, connection_id))
         return Response(status_code=204)
