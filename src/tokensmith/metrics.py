@@ -48,6 +48,9 @@ FAMILIES = (
     Family("tokensmith_config_reloads_total", "counter",
            "Configuration snapshots rebuilt after a change: made on this node (local) or announced by "
            "the configuration store (cluster).", "source", ("local", "cluster")),
+    Family("tokensmith_http_refusals_total", "counter",
+           "Runtime requests refused by the HTTP/1.1 listener before any endpoint saw them (RFC 9112 framing, "
+           "limits), by status.", "status", ("400", "413", "414", "421", "431", "501", "505")),
     Family("tokensmith_config_version", "gauge", "Configuration version served by this node."),
     Family("tokensmith_redis_replicas_connected", "gauge",
            "Replicas connected to the Redis primary at the last check."),

@@ -5,7 +5,7 @@ across workers instead of letting one worker's accept loop take most of them.
 
 The admin API is a FastAPI application served by uvicorn, which also owns the worker's lifecycle
 (signals, lifespan). The runtime endpoints are served by Tokensmith's own HTTP/1.1 listener
-(:mod:`tokensmith.runtime.http11`), started and stopped from the lifespan events, because the
+(:mod:`tokensmith.runtime.listener`), started and stopped from the lifespan events, because the
 token hot path cannot afford a general ASGI server's per-request overhead.
 """
 
@@ -23,7 +23,7 @@ from tokensmith.admin.api import create_admin_app
 from tokensmith.node import Node
 from tokensmith.runtime.asgi import RuntimeApp
 from tokensmith.runtime.balance import ConnectionBalance
-from tokensmith.runtime.http11 import RuntimeServer
+from tokensmith.runtime.listener import RuntimeServer
 from tokensmith.settings import Settings
 
 Hook = Callable[[], Awaitable[None]]
@@ -95,7 +95,8 @@ def run_worker(settings: Settings, index: int) -> None:
     runtime_sock = bind(settings.host, settings.port)
     balance = ConnectionBalance(settings.data_dir / "workers.bin", index, settings.workers)
     listener = RuntimeServer(app.runtime.dispatch, base_url=settings.base_url,
-                             forwarded_allow_ips=settings.forwarded_allow_ips, balance=balance)
+                             forwarded_allow_ips=settings.forwarded_allow_ips, balance=balance,
+                             metrics=node.metrics)
 
     async def start_runtime() -> None:
         await listener.start(runtime_sock, _tls_context(settings))

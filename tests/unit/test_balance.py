@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.unit.test_http11 import echo, exchange, listening_socket, responses
 from tokensmith.runtime.balance import ConnectionBalance
-from tokensmith.runtime.http11 import RuntimeServer
+from tokensmith.runtime.listener import RuntimeServer
 
 
 def test_a_worker_above_its_fair_share_sheds_until_even(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokensmith.oauth.http import Request, Response
-from tokensmith.runtime.http11 import RuntimeServer
+from tokensmith.runtime.listener import RuntimeServer
 from tokensmith.runtime.proxy import ProxyTrust
 
 seen: list[Request] = []
@@ -274,3 +274,4 @@ async def test_a_client_that_half_closes_still_gets_its_answers(served: int) -> 
     writer.close()
     assert [orjson.loads(b)["path"] for _, _, b in got] == ["/slow", "/b"]
     assert got[-1][1]["connection"] == "close"
+

@@ -1,4 +1,4 @@
-"""The runtime listener's HTTP/1.1 server: an asyncio protocol on uvloop and httptools.
+"""The runtime listener's HTTP/1.1 connections: an asyncio protocol on uvloop and httptools.
 
 The runtime endpoints answer small form posts with small JSON bodies, many thousands per second.
 A general ASGI server spends most of that budget on its own bookkeeping (measured here: a
@@ -10,38 +10,41 @@ becomes a :class:`tokensmith.oauth.http.Request`, and the endpoint core's
 What it does, so that nothing else has to:
 
 * keep-alive and pipelining (answers go out in request order), HTTP/1.0 and ``Connection: close``;
+* RFC 9112 framing rules (:mod:`tokensmith.runtime.framing`): one valid ``Host``, HTTP/1.x only
+  (505 otherwise), origin-, absolute- (own authority only, else 421) and asterisk-form targets;
+* ``Upgrade`` requests (``h2c``, ``websocket``) are answered over HTTP/1.1, ignoring the upgrade
+  (RFC 9110 §7.8), and the connection keeps going;
 * ``Expect: 100-continue``; bounded request line, headers and body (414 / 431 / 413, then close);
-* malformed requests get a 400 in OAuth's JSON error format, then the connection is closed;
+* a request that cannot be parsed or accepted gets its error (400 etc.) in OAuth's JSON error
+  format *after* the answers owed to the requests pipelined before it, then the connection closes;
 * an idle keep-alive connection is closed after ``keep_alive`` seconds, a request that has not
   arrived completely within ``request_timeout`` seconds gets its connection closed (slow clients
   cannot hold connections open for free); one sweeper per server checks every second;
 * back-pressure: reading pauses while the transport's write buffer is full or too many pipelined
   requests are waiting;
 * ``X-Forwarded-For`` / ``X-Forwarded-Proto`` only from the configured proxy addresses;
-* graceful stop: stop accepting, let in-flight requests finish, close the rest after a deadline.
+* graceful stop: stop accepting, let in-flight requests finish, close the rest after a deadline
+  (:class:`tokensmith.runtime.listener.RuntimeServer`, which owns the socket and the connections).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import socket
-import ssl
-import time
 from collections import deque
 from collections.abc import Callable, Coroutine
-from email.utils import formatdate
 from http import HTTPStatus
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
 import httptools
 import orjson
 
 from tokensmith.oauth.http import Request, Response
-from tokensmith.runtime.balance import ConnectionBalance
-from tokensmith.runtime.proxy import ProxyTrust
+from tokensmith.runtime.framing import Refusal, absolute_target, check_version, valid_host
+
+if TYPE_CHECKING:
+    from tokensmith.runtime.listener import RuntimeServer
 
 log = logging.getLogger("tokensmith.runtime")
 
@@ -50,61 +53,32 @@ MAX_URL = 8 * 1024
 MAX_HEADER_BYTES = 16 * 1024
 MAX_HEADERS = 100
 MAX_QUEUED = 32  # pipelined requests waiting on one connection before reading pauses
-SWEEP_INTERVAL = 1.0
 _REASONS = {s.value: s.phrase.encode("latin-1") for s in HTTPStatus}
 
 
-def _error_body(status: int, error: str, description: str) -> Response:
+def error_body(status: int, error: str, description: str) -> Response:
     body = orjson.dumps({"error": error, "error_description": description})
     return Response(status, body, [(b"content-type", b"application/json;charset=UTF-8"),
                                    (b"cache-control", b"no-store")])
 
 
-class Clockwork:
-    """The cached ``Date`` header value, refreshed by the sweeper once a second."""
-
-    def __init__(self) -> None:
-        self.date = b""
-        self.tick()
-
-    def tick(self) -> None:
-        self.date = formatdate(time.time(), usegmt=True).encode("latin-1")
-
-
 class Connection(asyncio.Protocol):
-    __slots__ = (
-        "body",
-        "body_bytes",
-        "busy",
-        "closing",
-        "eof",
-        "header_bytes",
-        "headers",
-        "parser",
-        "paused",
-        "peer",
-        "queue",
-        "reading",
-        "scheme",
-        "server",
-        "shed",
-        "since",
-        "transport",
-        "url",
-        "write_paused",
-    )
+    __slots__ = ("body", "body_bytes", "body_left", "busy", "closing", "eof", "header_bytes", "headers", "host_ok",
+                 "parser", "paused", "peer", "pending", "queue", "reading", "refusal", "scheme", "server", "shed",
+                 "since", "transport", "url", "write_paused")
 
     def __init__(self, server: RuntimeServer) -> None:
         self.server = server
         self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpRequestParser(self)
+        self.parser = _parser(self)
         self.peer = ""
         self.scheme = server.scheme
         self.queue: deque[tuple[Request, bool]] = deque()
         self.busy = False
         self.shed = False  # told to close so that the node's connections spread evenly
         self.eof = False
-        self.closing = False
+        self.closing = False  # the transport is closed or closing: write nothing more
+        self.refusal: Response | None = None  # read nothing more; send this after the answers owed
         self.paused = False
         self.write_paused = False
         self.since = 0.0
@@ -114,6 +88,9 @@ class Connection(asyncio.Protocol):
         self.header_bytes = 0
         self.body: list[bytes] = []
         self.body_bytes = 0
+        self.body_left = 0  # body bytes still to come after an Upgrade request's head
+        self.pending = (b"", False)  # that request's method and keep-alive, from the parser it had
+        self.host_ok = ""  # the last Host value found valid on this connection (clients repeat it)
 
     # ------------------------------------------------------------------ transport events
 
@@ -135,12 +112,20 @@ class Connection(asyncio.Protocol):
         self.transport = None
 
     def data_received(self, data: bytes) -> None:
+        if self.refusal is not None or self.closing:
+            return  # a refused request ends what this connection may send
+        if self.body_left:
+            data = self._take_body(data)
+            if not data:
+                return
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._fail(400, "Protocol upgrades are not supported")
+        except httptools.HttpParserUpgrade as upgrade:
+            self._upgraded(data[upgrade.args[0]:])
         except httptools.HttpParserError:
-            if not self.closing:
+            if self.parser.get_http_version() == "2.0":  # e.g. the HTTP/2 connection preface
+                self._fail(505, "Only HTTP/1.1 and HTTP/1.0 are supported")
+            else:
                 self._fail(400, "The request is not valid HTTP/1.1")
 
     def eof_received(self) -> bool | None:
@@ -157,6 +142,8 @@ class Connection(asyncio.Protocol):
     def resume_writing(self) -> None:
         self.write_paused = False
         self._resume()
+        if not self.busy:
+            self._next()  # answers (or the refusal) held back while the buffer was full
 
     # ------------------------------------------------------------------ parser callbacks
 
@@ -182,18 +169,51 @@ class Connection(asyncio.Protocol):
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
         previous = self.headers.get(key)
-        self.headers[key] = text if previous is None else f"{previous}, {text}"
+        if previous is None:
+            self.headers[key] = text
+        elif key == "host":
+            self._fail(400, "The request has more than one Host header")
+        else:
+            self.headers[key] = f"{previous}, {text}"
 
     def on_headers_complete(self) -> None:
-        length = self.headers.get("content-length")
-        limit = self.server.max_body
-        if length is not None and length.isdigit() and int(length) > limit:
+        if self.refusal is not None or self.closing:
+            return
+        headers = self.headers
+        try:
+            http10 = check_version(self.parser.get_http_version())
+            host = headers.get("host")
+            if host is None:
+                if not http10:
+                    raise Refusal(400, "An HTTP/1.1 request must have a Host header")
+            elif host != self.host_ok:
+                if not valid_host(host):
+                    raise Refusal(400, "The Host header is not a valid host name and port")
+                self.host_ok = host
+            if self.url[:1] != b"/":
+                self._target()
+        except Refusal as refused:
+            self._fail(refused.status, refused.description)
+            return
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.server.max_body:
             self._fail(413, "The request body is too large")
-        elif self.headers.get("expect", "").lower() == "100-continue" and self.transport is not None:
+        elif "upgrade" in headers and "transfer-encoding" in headers and self.parser.should_upgrade():
+            self._fail(400, "A protocol upgrade request cannot have a chunked body here")
+        elif headers.get("expect", "").lower() == "100-continue" and self.transport is not None:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
+    def _target(self) -> None:
+        """A request target other than origin-form: serve absolute-form for this server only."""
+        target = absolute_target(self.parser.get_method(), self.url)
+        if target is None:
+            return  # OPTIONS *
+        if target.authority not in self.server.authorities(self.transport):
+            raise Refusal(421, "The request target names another server")
+        self.url = target.target
+
     def on_body(self, chunk: bytes) -> None:
-        if self.closing:
+        if self.closing or self.refusal is not None:
             return
         self.body.append(chunk)
         self.body_bytes += len(chunk)
@@ -202,22 +222,48 @@ class Connection(asyncio.Protocol):
             self._fail(413, "The request body is too large")
 
     def on_message_complete(self) -> None:
-        self.reading = False
-        if self.closing:
+        if self.closing or self.refusal is not None:
+            self.reading = False
             return
-        keep_alive = self.parser.should_keep_alive()
+        parser = self.parser
+        if "upgrade" in self.headers and parser.should_upgrade():
+            length = self.headers.get("content-length", "0")
+            self.body_left = int(length) if length.isdigit() else 0
+            if self.body_left:  # llhttp leaves an Upgrade request's body to us: see _upgraded()
+                self.pending = (parser.get_method(), parser.should_keep_alive())
+                return
+        self._complete(parser.get_method(), parser.should_keep_alive())
+
+    def _upgraded(self, rest: bytes) -> None:
+        """llhttp stops after an ``Upgrade`` request's head; this server keeps speaking HTTP/1.1.
+
+        The upgrade is ignored (RFC 9110 §7.8): the request's body (if any) is read here, the
+        request answered like any other, and whatever follows is parsed as the next request.
+        """
+        self.parser = _parser(self)
+        if self.body_left:
+            rest = self._take_body(rest)
+        if rest and self.refusal is None and not self.closing:
+            self.data_received(rest)
+
+    def _take_body(self, data: bytes) -> bytes:
+        part = data[:self.body_left]
+        self.body.append(part)
+        self.body_bytes += len(part)
+        self.body_left -= len(part)
+        if not self.body_left:
+            self._complete(*self.pending)
+        return data[len(part):]
+
+    def _complete(self, method_bytes: bytes, keep_alive: bool) -> None:
+        self.reading = False
         path, _, query = self.url.partition(b"?")
-        method = self.parser.get_method().decode("latin-1")
+        method = method_bytes.decode("latin-1")
         headers = self.headers
         client, scheme = self.peer, self.scheme
         trust = self.server.proxies
-        if trust.enabled and trust.trusts(client):
-            proto = headers.get("x-forwarded-proto")
-            if proto in ("http", "https"):
-                scheme = proto
-            forwarded = headers.get("x-forwarded-for")
-            if forwarded:
-                client = trust.client(client, forwarded)
+        if trust.enabled:
+            client, scheme = trust.resolve(client, scheme, headers)
         target = path.decode("latin-1")
         if "%" in target:
             target = unquote(target)
@@ -233,7 +279,11 @@ class Connection(asyncio.Protocol):
     # ------------------------------------------------------------------ requests and responses
 
     def _next(self) -> None:
-        if self.write_paused or self.closing or not self.queue:
+        if self.write_paused or self.closing:
+            return
+        if not self.queue:
+            if self.refusal is not None:
+                self._refuse()
             return
         request, keep_alive = self.queue.popleft()
         self.busy = True
@@ -257,12 +307,13 @@ class Connection(asyncio.Protocol):
         exc = task.exception()
         if exc is not None:
             log.error("unhandled error answering a runtime request", exc_info=exc)
-            response = _error_body(500, "server_error", "The server could not complete the request")
+            response = error_body(500, "server_error", "The server could not complete the request")
         else:
             response = task.result()
         keep_alive = keep_alive and not self.server.stopping and not (self.eof and not self.queue)
         balance = self.server.balance
-        if keep_alive and balance is not None and not self.queue and not self.shed and balance.should_shed():
+        if keep_alive and balance is not None and not self.queue and self.refusal is None and not self.shed \
+                and balance.should_shed():
             keep_alive = False  # this worker holds more than its share: let the client reconnect
             self.shed = True
         self._write(response, keep_alive, head)
@@ -270,8 +321,7 @@ class Connection(asyncio.Protocol):
             self.closing = True
             self.transport.close()
             return
-        if self.queue:
-            self._next()
+        self._next()
 
     def _write(self, response: Response, keep_alive: bool, head: bool = False) -> None:
         assert self.transport is not None
@@ -288,13 +338,24 @@ class Connection(asyncio.Protocol):
         self.transport.write(b"".join(parts))
 
     def _fail(self, status: int, description: str) -> None:
-        """Answer a request that cannot be parsed or accepted, then close the connection."""
-        if self.closing or self.transport is None:
+        """Refuse a request that cannot be parsed or accepted: read nothing more, answer the
+        requests before it, then this error, then close the connection (RFC 9112 §9.6)."""
+        if self.closing or self.refusal is not None or self.transport is None:
             return
+        self.refusal = error_body(status, "invalid_request", description)
+        self.server.refused(status)
+        self.reading = False
+        self.body_left = 0
+        if not self.paused:
+            self.paused = True
+            self.transport.pause_reading()
+        if not self.busy and not self.queue:
+            self._refuse()
+
+    def _refuse(self) -> None:
+        assert self.transport is not None and self.refusal is not None
         self.closing = True
-        self.queue.clear()
-        if not self.busy:  # otherwise an answer is still owed for an earlier request: just close
-            self._write(_error_body(status, "invalid_request", description), keep_alive=False)
+        self._write(self.refusal, keep_alive=False)
         self.transport.close()
 
     def _pause(self) -> None:
@@ -303,7 +364,7 @@ class Connection(asyncio.Protocol):
             self.transport.pause_reading()
 
     def _resume(self) -> None:
-        if self.paused and not self.write_paused and self.transport is not None \
+        if self.paused and not self.write_paused and self.refusal is None and self.transport is not None \
                 and len(self.queue) <= MAX_QUEUED // 2:
             self.paused = False
             self.transport.resume_reading()
@@ -325,69 +386,7 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
 
-class RuntimeServer:
-    """One worker's runtime listener on an already bound socket."""
-
-    def __init__(self, dispatch: Dispatch, *, base_url: str | None = None, forwarded_allow_ips: str | None = None,
-                 keep_alive: float = 30.0, request_timeout: float = 30.0, max_body: int = 64 * 1024,
-                 balance: ConnectionBalance | None = None) -> None:
-        self.dispatch = dispatch
-        self.balance = balance
-        self.base_url = (base_url or "").rstrip("/")
-        self.proxies = ProxyTrust(forwarded_allow_ips)
-        self.keep_alive = keep_alive
-        self.request_timeout = request_timeout
-        self.max_body = max_body
-        self.connections: set[Connection] = set()
-        self.clock = Clockwork()
-        self.scheme = "http"
-        self.authority = "localhost"
-        self.stopping = False
-        self._server: asyncio.Server | None = None
-        self._sweeper: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        assert self._loop is not None
-        return self._loop
-
-    async def start(self, sock: socket.socket, ssl_context: ssl.SSLContext | None = None) -> None:
-        self._loop = asyncio.get_running_loop()
-        self.scheme = "https" if ssl_context is not None else "http"
-        host, port = sock.getsockname()[:2]
-        self.authority = f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
-        self._server = await self._loop.create_server(lambda: Connection(self), sock=sock, ssl=ssl_context,
-                                                      backlog=2048)
-        self._sweeper = self._loop.create_task(self._sweep(), name="tokensmith-runtime-sweeper")
-
-    async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(SWEEP_INTERVAL)
-            self.clock.tick()
-            now = self.loop.time()
-            for conn in list(self.connections):
-                conn.sweep(now)
-
-    async def stop(self, grace: float = 10.0) -> None:
-        """Stop accepting, let in-flight requests finish (up to ``grace`` seconds), close the rest."""
-        self.stopping = True
-        if self._server is not None:
-            self._server.close()
-        for conn in list(self.connections):
-            conn.shutdown()
-        deadline = time.monotonic() + grace
-        while self.connections and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-            for conn in list(self.connections):
-                conn.shutdown()
-        for conn in list(self.connections):
-            if conn.transport is not None:
-                conn.transport.abort()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-        if self._server is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 1.0)
+def _parser(protocol: Connection) -> httptools.HttpRequestParser:
+    parser = httptools.HttpRequestParser(protocol)
+    parser.set_dangerous_leniencies(lenient_version=True)  # versions are judged by framing.check_version
+    return parser
