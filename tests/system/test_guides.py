@@ -176,3 +176,22 @@ def test_cluster_guide(start_server: ServerFactory, tmp_path: Path, redis_server
     assert "after revocation on node 2, node 1 says: {'active': False}" in out, out
     # one master key: node 2's is node 1's copy, and neither node made up its own
     assert (tmp_path / "node1" / "master.key").read_bytes() == (tmp_path / "node2" / "master.key").read_bytes()
+
+
+def test_every_guide_is_in_the_index_and_has_a_test() -> None:
+    index = (GUIDES / "README.md").read_text()
+    tests = Path(__file__).read_text()
+    for guide in sorted(GUIDES.glob("*.md")):
+        if guide.name == "README.md":
+            continue
+        assert f"]({guide.name})" in index, f"{guide.name} is not in docs/guides/README.md"
+        assert f'GUIDES / "{guide.name}"' in tests, f"{guide.name} has no test here"
+        assert any(b.runs for b in blocks(guide)), f"{guide.name} has no runnable block"
+    assert "(guides/README.md)" in (ROOT / "docs" / "index.md").read_text()
+
+
+def test_substitutions_replace_each_documented_address_once_and_whole() -> None:
+    subs = Substitutions({"127.0.0.1:9031": "127.0.0.1:9999", "127.0.0.1:9999": "127.0.0.1:40001"})
+    assert subs.apply("a 127.0.0.1:9031 b 127.0.0.1:9999/x c 127.0.0.1:90310") == \
+        "a 127.0.0.1:9999 b 127.0.0.1:40001/x c 127.0.0.1:90310"
+    assert Substitutions().apply("127.0.0.1:9031") == "127.0.0.1:9031"
