@@ -130,3 +130,22 @@ async def test_non_json_body_is_415_and_too_large_413(admin: Admin) -> None:
                                    content=b"{" + b" " * (1024 * 1024 + 10) + b"}",
                                    headers={"content-type": "application/json"})
     assert huge.status_code == 413 and huge.json()["resultId"] == "request_too_large"
+
+
+async def test_settings_the_server_cannot_enforce_are_refused_not_ignored(admin: Admin) -> None:
+    base = {"clientId": "strict", "name": "strict", "grantTypes": ["CLIENT_CREDENTIALS"],
+            "clientAuth": {"type": "SECRET", "secret": "strict-secret-0123456789"}}
+    for key, value in (("requireDpop", True), ("persistentGrantExpirationType", "OVERRIDE_SERVER_DEFAULT"),
+                       ("persistentGrantIdleTimeoutType", "INDEFINITE_EXPIRY"),
+                       ("lockoutMaxMaliciousActionsType", "OVERRIDE_SERVER_DEFAULT"),
+                       ("tokenIntrospectionSigningAlgorithm", "RS256")):
+        response = await admin.post("/oauth/clients", {**base, key: value})
+        assert response.status_code == 422, key
+        error = response.json()["validationErrors"][0]
+        assert error["fieldPath"] == key and "cannot be honoured" in error["message"]
+    assert (await admin.get("/oauth/clients/strict")).status_code == 404
+    # Their defaults, as PingFederate's Terraform provider sends them, are stored as sent.
+    created = await admin.ok("POST", "/oauth/clients", {
+        **base, "requireDpop": False, "persistentGrantExpirationType": "SERVER_DEFAULT",
+        "persistentGrantIdleTimeoutType": "SERVER_DEFAULT", "lockoutMaxMaliciousActionsType": "DO_NOT_LOCKOUT"})
+    assert created["requireDpop"] is False and created["lockoutMaxMaliciousActionsType"] == "DO_NOT_LOCKOUT"

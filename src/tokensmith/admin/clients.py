@@ -157,6 +157,30 @@ def _apply_auth(ctx: AdminContext, model: ConfigModel, doc: dict[str, Any], auth
         doc["clientSecretChangedTime"] = ctx.timestamp()
 
 
+# Client settings that would change what the token, introspection or revocation endpoints do, but
+# that this server does not implement: a value asking for them is refused (422 naming the member)
+# rather than stored and silently not enforced. Their defaults (and settings of flows the server does
+# not serve, such as redirect URIs, PKCE, PAR or CIBA) are stored and returned as sent.
+NOT_ENFORCED: dict[str, tuple[Any, str]] = {
+    "requireDpop": (False, "DPoP-bound tokens are not supported"),
+    "persistentGrantExpirationType": ("SERVER_DEFAULT", "per-client grant lifetimes are not supported; the "
+                                      "authorization server's persistentGrantLifetime applies"),
+    "persistentGrantIdleTimeoutType": ("SERVER_DEFAULT", "per-client grant idle timeouts are not supported"),
+    "lockoutMaxMaliciousActionsType": ("SERVER_DEFAULT", "client lockout is not supported"),
+    "tokenIntrospectionSigningAlgorithm": (None, "introspection answers are plain JSON (RFC 7662)"),
+    "tokenIntrospectionEncryptionAlgorithm": (None, "introspection answers are plain JSON (RFC 7662)"),
+    "tokenIntrospectionContentEncryptionAlgorithm": (None, "introspection answers are plain JSON (RFC 7662)"),
+}
+
+
+def _not_enforced(body: dict[str, Any], errors: ErrorCollector) -> None:
+    for key, (allowed, reason) in NOT_ENFORCED.items():
+        value = body.get(key)
+        if value is not None and value != allowed and not (key == "lockoutMaxMaliciousActionsType"
+                                                             and value == "DO_NOT_LOCKOUT"):
+            errors.add(key, f"{key} {value!r} cannot be honoured: {reason}")
+
+
 def _scope_names(model: ConfigModel) -> tuple[set[str], set[str]]:
     auth = model.setting("authServer") or {}
     common = {s["name"] for s in auth.get("scopes", [])} | {g["name"] for g in auth.get("scopeGroups", [])}
@@ -175,6 +199,7 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], existing
         if g not in SUPPORTED_GRANTS:
             errors.add("grantTypes", f"Grant type {g} is not supported by this server; supported: "
                        + ", ".join(sorted(SUPPORTED_GRANTS)))
+    _not_enforced(body, errors)
     doc: dict[str, Any] = {**DEFAULTS}
     doc.update({k: v for k, v in body.items() if k not in READ_ONLY and k != "clientAuth"})
     doc["grantTypes"] = sorted(set(grants))
