@@ -82,6 +82,7 @@ class AssertionSigner:
         self.algorithm = ALGORITHMS[algorithm_name]
         self.private_key: PrivateKey = key.private_key
         self._hash = _HASHES[self.algorithm.hash_name]()
+        self._digest = getattr(hashlib, self.algorithm.hash_name)  # hashlib.sha256 etc. (faster than new())
         # KeyInfo is not signed; inside ds:Signature its own xmlns:ds is merely redundant.
         self._key_info = etree.tostring(key_info).decode("ascii")
         self._signed_info_head = (
@@ -107,7 +108,7 @@ class AssertionSigner:
     def sign(self, assertion: Canonical, assertion_id: str) -> bytes:
         """The signed assertion: ``head``, its enveloped ``ds:Signature``, ``tail``."""
         head, tail = assertion.head.encode("utf-8"), assertion.tail.encode("utf-8")
-        digest = hashlib.new(self.algorithm.hash_name, head + tail).digest()
+        digest = self._digest(head + tail).digest()
         signed_info = (f'{self._signed_info_head}<ds:Reference URI="#{attr(assertion_id)}">{self._transforms}'
                        f"{b64(digest)}</ds:DigestValue></ds:Reference></ds:SignedInfo>").encode("ascii")
         value = self._signature_value(signed_info)
