@@ -10,10 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from joserfc import jwk as joserfc_jwk
+from joserfc import jwt as joserfc_jwt
 
 from tests.docblocks import POSTGRES, REDIS, ROOT, Block, Session, Substitutions, blocks, walk
 from tests.services import PostgresServer, RedisServer
-from tests.system.server import ServerFactory
+from tests.stskit import assert_schema_valid
+from tests.system.server import Server, ServerFactory
 
 pytestmark = pytest.mark.system
 
@@ -46,8 +49,11 @@ def test_jwt_access_tokens_guide(start_server: ServerFactory, tmp_path: Path) ->
     subs = Substitutions()
     session = Session(tmp_path, subs)
 
+    servers: list[Server] = []
+
     def serve(block: Block) -> None:
-        subs.server(start_server(tmp_path / "tokensmith-data", env_password=_password(block)))
+        servers.append(start_server(tmp_path / "tokensmith-data", env_password=_password(block)))
+        subs.server(servers[0])
 
     def pip(block: Block) -> None:
         assert _pinned("jwcrypto") in block.body.split(), "the guide names the version the tests pin"
@@ -60,6 +66,15 @@ def test_jwt_access_tokens_guide(start_server: ServerFactory, tmp_path: Path) ->
     assert "tampered token refused: the signature does not match" in out, out
     assert "refused: JWTInvalidClaimValue" in out, out
     assert "accepted" not in out, out
+    # a second JOSE implementation agrees with the guide's jwcrypto check
+    token = re.search(r"^access token: (\S+)$", out, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    with servers[0].client() as http:
+        keys = joserfc_jwk.KeySet.import_key_set(http.get("/ext/orders-api/jwks").json())
+    claims = joserfc_jwt.decode(token, keys, algorithms=["RS256"]).claims
+    joserfc_jwt.JWTClaimsRegistry(iss={"essential": True, "value": "https://sts.example.com"},
+                                  aud={"essential": True, "value": "https://orders.example.com"},
+                                  exp={"essential": True}).validate(claims)
+    assert claims["client_id"] == "orders-client"
 
 
 def test_wstrust_sts_guide(start_server: ServerFactory, tmp_path: Path) -> None:
@@ -82,6 +97,7 @@ def test_wstrust_sts_guide(start_server: ServerFactory, tmp_path: Path) -> None:
     assert "HTTP 500: wst:FailedAuthentication - " in out, out
     assertion = (tmp_path / "assertion.xml").read_bytes()
     assert assertion.startswith(b"<saml:Assertion ") and b"ds:Signature" in assertion
+    assert_schema_valid(assertion, "2.0")  # the OASIS SAML 2.0 assertion schema
 
 
 def test_sts_reference_sample_request_is_the_guides() -> None:
