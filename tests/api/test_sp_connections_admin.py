@@ -128,6 +128,10 @@ async def test_certificates_are_stored_as_der_with_a_cert_view(sp: Admin) -> Non
      "wsTrust.attributeContract.extendedAttributes[1].name", "more than once"),
     (lambda b: b["credentials"].update(keyTransportAlgorithm="RSA_v15"), "credentials.keyTransportAlgorithm",
      "not supported"),
+    (lambda b: b["credentials"].update(keyTransportAlgorithm="RSA_OAEP_256"), "credentials.keyTransportAlgorithm",
+     "not supported"),
+    (lambda b: b["credentials"].update(blockEncryptionAlgorithm="Triple_DES"),
+     "credentials.blockEncryptionAlgorithm", "not supported"),
     (lambda b: b["wsTrust"]["tokenProcessorMappings"][0]["issuanceCriteria"]["conditionalCriteria"].append(
         {"source": {"type": "TOKEN"}, "attributeName": "username", "condition": "MATCHES", "value": "x"}),
      "wsTrust.tokenProcessorMappings[0].issuanceCriteria.conditionalCriteria[0].condition", "not supported"),

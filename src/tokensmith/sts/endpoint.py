@@ -5,6 +5,8 @@
   and ``TokenGeneratorId`` query parameters pick among several; otherwise the token's kind, the
   requested TokenType and AppliesTo (against each generator's Audience and each mapping's
   defaultTargetResource) select the mapping.
+  An RST whose AppliesTo is one of an SP connection's ``partnerServiceIds`` is answered by that
+  connection instead (:mod:`tokensmith.sts.spconnections`).
 * ``/sp/sts.wst``: a SAML token from a partner IdP. Its Issuer selects the IdP connection, whose
   pinned certificates verify it; Issue (or Validate with a generator TokenType) issues a local token
   through the connection's token generator mappings.
@@ -24,7 +26,7 @@ from tokensmith.errors import StsFault
 from tokensmith.oauth.http import Request, Response
 from tokensmith.oauth.runtime import Runtime
 from tokensmith.sts import mapping as sts_mapping
-from tokensmith.sts import soap, wstrust
+from tokensmith.sts import soap, spconnections, wstrust
 from tokensmith.sts import xml as x
 from tokensmith.sts.managers import manager_check
 from tokensmith.sts.processors.runtime import Incoming, ManagerCheck
@@ -175,6 +177,11 @@ def _candidates(sts: StsRuntime, rst: wstrust.Rst, call: Call, token: Incoming) 
 
 async def _translate(sts: StsRuntime, env: soap.Envelope, rst: wstrust.Rst, call: Call, now: float,
                      manager: ManagerCheck) -> bytes:
+    connection = sts.sp_connections.get(rst.applies_to) if rst.request_type != wstrust.VALIDATE else None
+    if connection is not None:  # an SP connection naming the AppliesTo wins over token-to-token mappings
+        processors = {p.id: p.runtime for p in sts.processors.values()}
+        return await spconnections.issue(connection, processors, env, rst, now, manager,
+                                         lambda identity: _context(call, rst, identity))
     token = rst.token
     if token is None:
         raise StsFault("InvalidRequest", "The request presents no token (wsse:Security, OnBehalfOf or "
@@ -183,7 +190,9 @@ async def _translate(sts: StsRuntime, env: soap.Envelope, rst: wstrust.Rst, call
         return await _validate(sts, env, rst, call, token, now, manager)
     candidates = _candidates(sts, rst, call, token)
     if not candidates:
-        raise StsFault("InvalidRequest", "No token processor to token generator mapping accepts this token"
+        unknown = (f"No SP connection has partner service id '{rst.applies_to}', and no "
+                   if sts.sp_connections and not sts.mappings else "No ")
+        raise StsFault("InvalidRequest", unknown + "token processor to token generator mapping accepts this token"
                        + (f" for TokenType '{rst.token_type}'" if rst.token_type else ""))
     identity, chosen = await _process(sts, token, candidates, now, manager)
     generator = _generator(sts, chosen.generator)

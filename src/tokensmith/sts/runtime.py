@@ -26,7 +26,7 @@ from tokensmith.oauth.mapping import CompiledMapping
 from tokensmith.pcv.simple import PLUGIN_ID as SIMPLE_PCV_ID
 from tokensmith.pcv.simple import SimpleValidator
 from tokensmith.plugins.configuration import NormalizedConfig
-from tokensmith.sts import instances
+from tokensmith.sts import instances, spconnections
 from tokensmith.sts.certs import certificate_from_text
 from tokensmith.sts.generators.base import CompileInput, GeneratorType, RuntimeGenerator, generator_types
 from tokensmith.sts.processors import descriptors as d
@@ -90,6 +90,8 @@ class StsRuntime:
     processors: dict[str, ProcessorEntry] = field(default_factory=dict)
     mappings: tuple[TokenMapping, ...] = ()
     connections: dict[str, Connection] = field(default_factory=dict)  # by entity id
+    # SP connections (IdP-side STS) by each partner service id (an RST's AppliesTo)
+    sp_connections: dict[str, spconnections.CompiledSpConnection] = field(default_factory=dict)
     basic_auth: bool = False
     users: dict[str, bytes] = field(default_factory=dict)  # username -> keyed digest of the password
     identifiers: tuple[str, ...] = ()  # this STS's own ids (audiences incoming tokens must name)
@@ -183,6 +185,9 @@ def build(model: ConfigModel, keys: KeyRing) -> StsRuntime:
     return StsRuntime(
         generators=_generators(model, keys), processors=processors, mappings=mappings,
         connections={c["entityId"]: _connection(c) for c in model.all(IDP_CONNECTION)},
+        sp_connections=spconnections.compile_all(model, keys, {
+            "saml2": info.get("saml2EntityId") or "",
+            "saml1": info.get("saml1xIssuerId") or info.get("saml2EntityId") or ""}),
         basic_auth=bool(ws.get("basicAuthnEnabled")),
         users={u["username"]: bytes.fromhex(u["_digest"]) for u in ws.get("users") or []},
         identifiers=identifiers)

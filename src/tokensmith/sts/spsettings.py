@@ -32,7 +32,7 @@ DEFAULT_ALGORITHM = {"RSA": "SHA256withRSA", "EC": "SHA256withECDSA"}
 
 # blockEncryptionAlgorithm / keyTransportAlgorithm values the assertion encryption supports.
 BLOCK_ALGORITHMS = ("AES_128", "AES_256", "AES_128_GCM", "AES_192_GCM", "AES_256_GCM")
-KEY_TRANSPORT_ALGORITHMS = ("RSA_OAEP", "RSA_OAEP_256")
+KEY_TRANSPORT_ALGORITHMS = ("RSA_OAEP",)  # RSA_OAEP_256 and RSA_v15 are refused
 DEFAULT_BLOCK_ALGORITHM = "AES_128"
 DEFAULT_KEY_TRANSPORT = "RSA_OAEP"
 
