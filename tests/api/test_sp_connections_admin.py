@@ -251,3 +251,39 @@ async def test_another_key_pair_and_ec_signing(admin: Admin) -> None:
     body["id"], body["entityId"], body["wsTrust"]["partnerServiceIds"] = "ec2", "urn:ec2", ["urn:ec2"]
     await admin.ok("POST", "/idp/spConnections", body)  # the EC key's default algorithm
 
+
+
+async def test_credentials_sub_resources(sp: Admin) -> None:
+    await sp.ok("POST", "/idp/spConnections", sp_connection())
+    base = "/idp/spConnections/orders/credentials"
+    signing = await sp.ok("GET", base + "/signingSettings")
+    assert signing["signingKeyPairRef"]["id"] == "signer" and signing["algorithm"] == "SHA256withRSA"
+    signing["algorithm"] = "SHA512withRSA"
+    assert (await sp.ok("PUT", base + "/signingSettings", signing))["algorithm"] == "SHA512withRSA"
+    assert (await sp.ok("GET", "/idp/spConnections/orders"))["credentials"]["signingSettings"]["algorithm"] == \
+        "SHA512withRSA"
+    errors = _errors(await sp.put(base + "/signingSettings", {"signingKeyPairRef": {"id": "nokey"}}))
+    assert "credentials.signingSettings.signingKeyPairRef.id" in errors
+    assert (await sp.ok("GET", base + "/signingSettings"))["signingKeyPairRef"]["id"] == "signer"
+
+    assert await sp.ok("GET", base + "/certs") == {"items": []}
+    pem = signing_key("RSA", 2048, "partner-enc").certificate_pem.decode()
+    added = await sp.ok("POST", base + "/certs", {"x509File": {"fileData": pem}, "encryptionCert": True})
+    assert added["x509File"]["id"] and added["certView"]["subjectDN"]
+    listed = await sp.ok("GET", base + "/certs")
+    assert [c["x509File"]["id"] for c in listed["items"]] == [added["x509File"]["id"]]
+    second = _errors(await sp.post(base + "/certs", {"x509File": {"fileData": pem}, "encryptionCert": True}))
+    assert "only one" in second["credentials.certs"].lower()
+    assert (await sp.ok("PUT", base + "/certs", {"items": []})) == {"items": []}
+    bad = _errors(await sp.put(base + "/certs", {"items": [{"x509File": {"fileData": "not a cert"}}]}))
+    assert "credentials.certs[0].x509File.fileData" in bad
+
+    assert await sp.ok("GET", base + "/decryptionKeys") == {}
+    await generate(sp, "decrypter")
+    keys = await sp.ok("PUT", base + "/decryptionKeys", {"primaryKeyRef": {"id": "decrypter"}})
+    assert keys["primaryKeyRef"]["id"] == "decrypter"
+    stored = await sp.ok("GET", "/idp/spConnections/orders")
+    assert stored["credentials"]["decryptionKeyPairRef"] == {"id": "decrypter"}
+    missing = _errors(await sp.put(base + "/decryptionKeys", {"primaryKeyRef": {"id": "nokey"}}))
+    assert "credentials.decryptionKeyPairRef.id" in missing
+    assert (await sp.get("/idp/spConnections/nothing/credentials/certs")).status_code == 404

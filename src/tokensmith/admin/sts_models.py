@@ -290,3 +290,12 @@ class SpConnection(Strict):
     extendedProperties: dict[str, Any] | None = None
     additionalAllowedEntitiesConfiguration: dict[str, Any] | None = None
     validationErrors: list[dict[str, Any]] | None = None
+
+
+class ConnectionCerts(Strict):
+    items: list[ConnectionCert]
+
+
+class DecryptionKeys(Strict):
+    primaryKeyRef: ResourceLink | None = None
+    secondaryKeyPairRef: ResourceLink | None = None

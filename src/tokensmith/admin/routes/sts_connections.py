@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from tokensmith.admin import idpconnections, spconnections, t2tmappings
+from tokensmith.admin import idpconnections, spconnections, spcredentials, t2tmappings
 from tokensmith.admin import sts_models as m
 from tokensmith.admin.routing import BASE, ERRORS, Deps, as_dict
 
@@ -113,3 +113,47 @@ def _register_sp_connections(app: FastAPI, deps: Deps) -> None:
     def delete_sp_connection(connection_id: str) -> Response:
         node.change(lambda model: spconnections.delete(model, connection_id))
         return Response(status_code=204)
+
+    _register_sp_credentials(app, deps)
+
+
+def _register_sp_credentials(app: FastAPI, deps: Deps) -> None:
+    """``/idp/spConnections/{id}/credentials/signingSettings``, ``.../certs`` and ``.../decryptionKeys``."""
+    node, ctx, read = deps.node, deps.ctx, deps.read
+    tag: list[str | Enum] = [spconnections.PATH]
+    path = BASE + spconnections.PATH + "/{connection_id}/credentials"
+
+    @app.get(path + "/signingSettings", tags=tag, responses=ERRORS)
+    def get_sp_signing_settings(request: Request, connection_id: str) -> dict[str, Any]:
+        c = ctx(request)
+        return read(lambda model: spcredentials.signing_settings(c, model, connection_id))
+
+    @app.put(path + "/signingSettings", tags=tag, responses=ERRORS)
+    def put_sp_signing_settings(request: Request, connection_id: str, body: m.SigningSettings) -> dict[str, Any]:
+        c, sent = ctx(request), dict(body.model_dump(exclude_unset=True, exclude_none=True))
+        return node.change(lambda model: spcredentials.put_signing_settings(c, model, connection_id, sent))
+
+    @app.get(path + "/certs", tags=tag, responses=ERRORS)
+    def get_sp_certs(request: Request, connection_id: str) -> dict[str, Any]:
+        c = ctx(request)
+        return read(lambda model: spcredentials.certs(c, model, connection_id))
+
+    @app.put(path + "/certs", tags=tag, responses=ERRORS)
+    def put_sp_certs(request: Request, connection_id: str, body: m.ConnectionCerts) -> dict[str, Any]:
+        c, sent = ctx(request), dict(body.model_dump(exclude_unset=True, exclude_none=True))
+        return node.change(lambda model: spcredentials.put_certs(c, model, connection_id, sent))
+
+    @app.post(path + "/certs", tags=tag, status_code=201, responses=ERRORS)
+    def add_sp_cert(request: Request, connection_id: str, body: m.ConnectionCert) -> dict[str, Any]:
+        c, sent = ctx(request), dict(body.model_dump(exclude_unset=True, exclude_none=True))
+        return node.change(lambda model: spcredentials.add_cert(c, model, connection_id, sent))
+
+    @app.get(path + "/decryptionKeys", tags=tag, responses=ERRORS)
+    def get_sp_decryption_keys(request: Request, connection_id: str) -> dict[str, Any]:
+        c = ctx(request)
+        return read(lambda model: spcredentials.decryption_keys(c, model, connection_id))
+
+    @app.put(path + "/decryptionKeys", tags=tag, responses=ERRORS)
+    def put_sp_decryption_keys(request: Request, connection_id: str, body: m.DecryptionKeys) -> dict[str, Any]:
+        c, sent = ctx(request), dict(body.model_dump(exclude_unset=True, exclude_none=True))
+        return node.change(lambda model: spcredentials.put_decryption_keys(c, model, connection_id, sent))
