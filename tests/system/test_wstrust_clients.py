@@ -1,10 +1,12 @@
-"""Microsoft's MSAL for Python, its WS-Trust client as it is (``msal.wstrust_request.send_request``
-over ``requests``, with the real clock), against ``/idp/sts.wst`` of a real server on 127.0.0.1:
-it gets a SAML 1.1 (Office 365 flavour) or SAML 2.0 token through an SP connection, both for
-WS-Trust 1.3 and 2005, and reads a wrong password as the server's fault."""
+"""Microsoft's WS-Trust clients as they are, against ``/idp/sts.wst`` of a real server on 127.0.0.1
+with the real clock: MSAL for Python (``msal.wstrust_request.send_request`` over ``requests``) and
+adal-node (``WSTrustRequest`` over axios, run with node). Each gets a SAML 1.1 (Office 365 flavour)
+and a SAML 2.0 token through SP connections, for WS-Trust 1.3 and 2005, verified with xmlsec1, and
+reads a wrong password as the server's fault."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -96,3 +98,43 @@ def test_msal_gets_tokens_through_sp_connections(start_server: ServerFactory, tm
             send_request("alice@example.com", "wrong-password", O365, endpoint, action, session)
         with pytest.raises(RuntimeError, match="No SP connection has partner service id"):
             send_request("alice@example.com", "alice-password-1", "urn:nobody", endpoint, action, session)
+
+
+NODE_CLIENTS = Path(__file__).resolve().parent.parent / "node"
+
+
+def _adal(endpoint: str, applies_to: str, version: str, username: str, password: str) -> dict[str, Any]:
+    assert (NODE_CLIENTS / "node_modules" / "adal-node").is_dir(), \
+        "adal-node is not installed: scripts/test installs it (npm ci in tests/node)"
+    done = subprocess.run(["node", str(NODE_CLIENTS / "adal_wstrust.js"), endpoint, applies_to, version, username,
+                           password], capture_output=True, text=True, check=False, timeout=60, cwd=NODE_CLIENTS)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize("version", ["wstrust13", "wstrust2005"])
+def test_adal_node_gets_tokens_through_sp_connections(start_server: ServerFactory, tmp_path: Path,
+                                                      version: str) -> None:
+    server = start_server()
+    with server.admin() as admin:
+        cert = _configure(admin)
+    endpoint = server.runtime_url + "/idp/sts.wst"
+    result = _adal(endpoint, O365, version, "alice@example.com", "alice-password-1")
+    assert "error" not in result, result
+    assert result["tokenType"] in (wstrust_response.SAML_TOKEN_TYPE_V1, wstrust_response.WSS_SAML_TOKEN_PROFILE_V1_1)
+    token = result["token"].encode()
+    assertion = etree.fromstring(token)
+    assert assertion.tag == f"{{{SAML1_NS}}}Assertion"
+    assert_schema_valid(assertion, "1.1")
+    assert assertion.xpath("string(//saml1:Attribute[@AttributeName='UPN']/saml1:AttributeValue)",
+                           namespaces=NS) == "alice@example.com"
+    assert _verify(token, cert, "1.1", tmp_path).returncode == 0
+    assert _verify(token.replace(b"alice@example.com", b"eve@example.com"), cert, "1.1", tmp_path).returncode != 0
+
+    saml2 = _adal(endpoint, SAML2_SERVICE, version, "alice@example.com", "alice-password-1")
+    assert "error" not in saml2, saml2
+    assert _verify(saml2["token"].encode(), cert, "2.0", tmp_path).returncode == 0
+
+    refused = _adal(endpoint, O365, version, "alice@example.com", "wrong-password")
+    assert "error" in refused and "FailedAuthentication" in json.dumps(refused), refused
