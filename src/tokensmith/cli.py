@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="seconds a worker remembers (as a keyed digest) a username and password a "
                             "credential validator has just accepted, instead of checking the slow hash again "
                             "(default 60; 0 turns the cache off)")
+    _throttle_options(serve)
     serve.add_argument("--log-level", default=_env("TOKENSMITH_LOG_LEVEL", "info"),
                        choices=["debug", "info", "warning", "error"])
 
@@ -79,6 +80,24 @@ def _parser() -> argparse.ArgumentParser:
     cli_admin.add_commands(commands, common)
     cli_doctor.add_commands(commands, common)
     return parser
+
+
+def _throttle_options(serve: argparse.ArgumentParser) -> None:
+    group = serve.add_argument_group("throttling of guessed secrets (docs/security.md)")
+    group.add_argument("--throttle-failures", type=int, default=int(_env("TOKENSMITH_THROTTLE_FAILURES", "10")),
+                       help="failed client secrets, admin passwords or UsernameToken passwords of one identity from "
+                            "one address before it is locked (default 10; 0: no per-identity limit)")
+    group.add_argument("--throttle-address-failures", type=int,
+                       default=int(_env("TOKENSMITH_THROTTLE_ADDRESS_FAILURES", "100")),
+                       help="failures from one address, any identity, before the address is locked "
+                            "(default 100; 0: no per-address limit; both 0: throttling off)")
+    group.add_argument("--throttle-window", type=float, default=float(_env("TOKENSMITH_THROTTLE_WINDOW", "900")),
+                       help="seconds without a failure after which a count is forgotten (default 900)")
+    group.add_argument("--throttle-lockout", type=float, default=float(_env("TOKENSMITH_THROTTLE_LOCKOUT", "60")),
+                       help="seconds of the first lock; each further failure doubles it (default 60)")
+    group.add_argument("--throttle-max-lockout", type=float,
+                       default=float(_env("TOKENSMITH_THROTTLE_MAX_LOCKOUT", "900")),
+                       help="the longest lock in seconds (default 900)")
 
 
 def _announce_password(password: str | None) -> None:
@@ -116,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "import":
             return cli_bulk.run_import(Settings(data_dir=args.data_dir, database_url=args.database_url or None), args)
         if args.command == "admin":
-            return cli_admin.run(Settings(data_dir=args.data_dir, database_url=args.database_url or None), args)
+            redis_url = getattr(args, "redis_url", None) or os.environ.get("TOKENSMITH_REDIS_URL") or None
+            return cli_admin.run(Settings(data_dir=args.data_dir, database_url=args.database_url or None,
+                                          redis_url=redis_url), args)
         if args.command == "doctor":
             return cli_doctor.run(Settings(data_dir=args.data_dir, database_url=args.database_url or None,
                                            host=args.host, port=args.port, admin_port=args.admin_port))
@@ -127,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
             key_rotation_period=args.key_rotation_days * 86400.0,
             credential_cache_seconds=args.credential_cache_seconds,
             region=args.region, redis_url=args.redis_url or None, redis_replica_url=args.redis_replica_url or None,
-            database_url=args.database_url or None,
+            database_url=args.database_url or None, throttle_failures=args.throttle_failures,
+            throttle_address_failures=args.throttle_address_failures, throttle_window=args.throttle_window,
+            throttle_lockout=args.throttle_lockout, throttle_max_lockout=args.throttle_max_lockout,
         )
         settings.check()
         from tokensmith.supervisor import Supervisor, check_ports

@@ -1,4 +1,5 @@
-"""``tokensmith admin set-password``: change an administrator's password from the command line.
+"""``tokensmith admin set-password``: change an administrator's password from the command line
+(``tokensmith admin unlock`` is in :mod:`tokensmith.cli_unlock`).
 
 Until this command existed the only way to change the password was to delete the account from the
 database by hand. It writes to the configuration store directly (``config.db`` or the cluster's
@@ -19,6 +20,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from tokensmith import cli_unlock
 from tokensmith.config.store import open_store
 from tokensmith.crypto.passwords import hash_password
 from tokensmith.datadir import ADMIN_USER, MIN_ADMIN_PASSWORD, PASSWORD_ENV
@@ -38,6 +40,7 @@ def add_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None
     setpw.add_argument("--password-stdin", action="store_true",
                        help="read the new password from the first line of stdin")
     setpw.set_defaults(admin_action=set_password)
+    cli_unlock.add_command(actions, common)
 
 
 def _new_password(args: argparse.Namespace) -> str:

@@ -10,6 +10,7 @@ Hierarchy::
     │   ├── Unauthorized      401
     │   ├── Forbidden         403
     │   ├── NotFound          404
+    │   ├── TooManyRequests   429, sign-ins throttled after repeated failures
     │   └── ValidationFailed  422, one or more FieldErrors naming a fieldPath
     ├── StsFault              WS-Trust SOAP fault (SOAP 1.1 or 1.2, wst: fault code)
     └── ConfigurationError    bad process settings (CLI), printed and exit 2
@@ -150,6 +151,11 @@ class NotFound(AdminApiError):
 
     def __init__(self, message: str = "Resource not found.") -> None:
         super().__init__(message)
+
+
+class TooManyRequests(AdminApiError):
+    status_code = 429
+    result_id = "too_many_requests"
 
 
 class ValidationFailed(AdminApiError):

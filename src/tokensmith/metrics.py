@@ -21,6 +21,7 @@ from pathlib import Path
 
 SLOTS = 64
 OPERATIONS = ("issue", "refresh", "extend", "revoke", "revoke_jti", "shared")
+SECRETS = ("client", "admin", "sts")  # kinds of guessed secrets (tokensmith.state.throttle.KINDS)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,13 @@ FAMILIES = (
     Family("tokensmith_http_refusals_total", "counter",
            "Runtime requests refused by the HTTP/1.1 listener before any endpoint saw them (RFC 9112 framing, "
            "limits), by status.", "status", ("400", "413", "414", "421", "431", "501", "505")),
+    Family("tokensmith_auth_failures_total", "counter",
+           "Failed checks of a client secret, administrator password or UsernameToken password.", "secret", SECRETS),
+    Family("tokensmith_lockouts_total", "counter",
+           "Failures that locked a key (an identity at an address, or an address) for a while.", "secret", SECRETS),
+    Family("tokensmith_throttled_total", "counter",
+           "Attempts refused with 429 while their identity or address was locked (the secret was not checked).",
+           "secret", SECRETS),
     Family("tokensmith_config_version", "gauge", "Configuration version served by this node."),
     Family("tokensmith_redis_replicas_connected", "gauge",
            "Replicas connected to the Redis primary at the last check."),

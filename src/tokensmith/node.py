@@ -36,6 +36,7 @@ from tokensmith.settings import Settings
 from tokensmith.state.base import TokenState
 from tokensmith.state.replication import DEFAULT_POLICY, SyncPolicy
 from tokensmith.state.sqlite import SqliteTokenState
+from tokensmith.state.throttle import Throttle, ThrottlePolicy
 
 T = TypeVar("T")
 log = logging.getLogger("tokensmith")
@@ -59,9 +60,13 @@ class Node:
         self._snapshot = build(self.store.load(), self.keys)
         self.metrics.set("tokensmith_config_version", self._snapshot.version)
         self.state: TokenState = state or self._open_state()
+        self.throttle = Throttle(self.state, self.clock, self.metrics, ThrottlePolicy(
+            settings.throttle_failures, settings.throttle_address_failures, settings.throttle_window,
+            settings.throttle_lockout, settings.throttle_max_lockout))
         self.central_keys = CentralKeys(self.state, self.box, settings.key_rotation_period)
         self.remote_jwks = RemoteJwks()
-        self.runtime = Runtime(self.snapshot, self.state, self.clock, self.box, self.central_keys, self.remote_jwks)
+        self.runtime = Runtime(self.snapshot, self.state, self.clock, self.box, self.central_keys, self.remote_jwks,
+                               self.throttle)
         self._purger: asyncio.Task[None] | None = None
         self._watcher: ConfigWatcher | None = None
         # Periodic configuration upkeep registered by the layers above (key pair rotation), run with the

@@ -33,6 +33,13 @@ class Settings:
     redis_url: str | None = None  # token state in Redis (cluster); None: tokens.db in the data directory
     redis_replica_url: str | None = None  # this region's replica, for reads
     database_url: str | None = None  # configuration in PostgreSQL (cluster); None: config.db
+    # Throttling of guessed secrets (tokensmith.state.throttle): failures per identity and address, per
+    # address; seconds until a count is forgotten; the first and the longest lock. 0 failures: key off.
+    throttle_failures: int = 10
+    throttle_address_failures: int = 100
+    throttle_window: float = 900.0
+    throttle_lockout: float = 60.0
+    throttle_max_lockout: float = 900.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -57,6 +64,7 @@ class Settings:
 
     def check(self) -> None:
         self._check_cluster()
+        self._check_throttle()
         if self.workers < 1:
             raise ConfigurationError("--workers must be at least 1")
         if not 0 <= self.credential_cache_seconds <= 3600:
@@ -81,6 +89,19 @@ class Settings:
             except (ssl.SSLError, OSError) as exc:
                 raise ConfigurationError(f"cannot use --cert {self.cert_file} with --key {self.key_file}: "
                                          f"{exc}") from exc
+
+    def _check_throttle(self) -> None:
+        for option, count in (("--throttle-failures", self.throttle_failures),
+                              ("--throttle-address-failures", self.throttle_address_failures)):
+            if not 0 <= count <= 1_000_000:
+                raise ConfigurationError(f"{option} must be between 0 (off) and 1000000")
+        for option, seconds in (("--throttle-window", self.throttle_window),
+                                ("--throttle-lockout", self.throttle_lockout),
+                                ("--throttle-max-lockout", self.throttle_max_lockout)):
+            if not 1 <= seconds <= 30 * 86400:
+                raise ConfigurationError(f"{option} must be between 1 and 2592000 seconds")
+        if self.throttle_max_lockout < self.throttle_lockout:
+            raise ConfigurationError("--throttle-max-lockout must not be shorter than --throttle-lockout")
 
     def _check_cluster(self) -> None:
         for option, value in (("--node-id", self.node_id), ("--region", self.region)):

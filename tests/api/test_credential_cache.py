@@ -30,8 +30,7 @@ def settings(tmp_path: Path, cache_seconds: float) -> Settings:
     return s
 
 
-# Each test signs in as its own user: the per-username lockout after failed attempts lives for the
-# whole worker process, so failures in one test must not lock another test's user out.
+# Each test signs in as its own user, so failures in one test never lock another test's user out.
 USERS = (("cache-1", "cache-password-1"), ("cache-2", "cache-password-2"), ("cache-3", "cache-password-3"),
          ("cache-4", "cache-password-4"), ("bob", "bob-password-22"))
 

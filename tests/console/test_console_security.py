@@ -8,12 +8,14 @@ from sqlalchemy import select
 
 from tests.conftest import ADMIN_PASSWORD, REFERENCE
 from tests.console.conftest import CSRF, LOGIN_TOKEN, ConsoleClient, app_client
-from tokensmith.admin.console.sessions import IDLE_TIMEOUT, MAX_FAILURES, sessions
+from tokensmith.admin.console.sessions import IDLE_TIMEOUT, sessions
 from tokensmith.clock import FakeClock
 from tokensmith.config.model import ATM
 from tokensmith.datadir import initialise
 from tokensmith.node import Node
 from tokensmith.settings import Settings
+
+MAX_FAILURES = Settings(Path()).throttle_failures  # failed sign-ins of one user at one address before a lock
 
 ATM_FORM = {"pluginDescriptorRef.id": REFERENCE, "id": "ref", "name": "Reference", "_action": "save"}
 
@@ -201,15 +203,15 @@ async def test_malformed_multipart_is_a_clean_400(console: ConsoleClient) -> Non
 
 
 
-async def test_sessions_and_throttling_are_shared_by_the_nodes_of_a_cluster(postgres_url: str, tmp_path: Path,
-                                                                            clock: FakeClock) -> None:
-    """Two nodes on one PostgreSQL configuration database: a session and a lock-out made on one hold on
-    the other, and signing out on one ends the session on both."""
+async def test_sessions_and_throttling_are_shared_by_the_nodes_of_a_cluster(postgres_url: str, redis_url: str,
+                                                                            tmp_path: Path, clock: FakeClock) -> None:
+    """Two nodes on one PostgreSQL configuration database and one Redis token state: a session and a
+    lock-out made on one hold on the other, and signing out on one ends the session on both."""
     nodes: list[Node] = []
     try:
         for name in ("a", "b"):
             node_settings = Settings(data_dir=tmp_path / name, port=9031, admin_port=9999,
-                                     database_url=postgres_url)
+                                     database_url=postgres_url, redis_url=redis_url)
             if nodes:  # the nodes of a cluster share the master key
                 node_settings.data_dir.mkdir(mode=0o700)
                 (node_settings.data_dir / "master.key").write_bytes(nodes[0].settings.master_key_file.read_bytes())

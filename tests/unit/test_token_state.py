@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from tokensmith.clock import FakeClock
-from tokensmith.state.base import AccessTokenRecord, GrantRecord, TokenState, token_digest
+from tokensmith.state.base import (
+    NO_GUESSES,
+    AccessTokenRecord,
+    GrantRecord,
+    GuessCount,
+    GuessRule,
+    TokenState,
+    token_digest,
+)
 from tokensmith.state.memory import MemoryTokenState
 from tokensmith.state.redis import JTI_MARGIN, RedisTokenState
 from tokensmith.state.sqlite import SqliteTokenState
@@ -229,3 +237,58 @@ async def test_writes_wait_for_the_lock_without_blocking_the_event_loop(tmp_path
     finally:
         other.close()
         await state.close()
+
+
+RULE = GuessRule(limit=3, window=60.0, lockout=10.0, max_lockout=35.0)
+
+
+async def test_failed_guesses_lock_a_key_then_double_the_lock(state: TokenState) -> None:
+    assert await state.guess_counts(["client:c|1.2.3.4"], NOW) == [NO_GUESSES]
+    assert await state.add_guess_failure("client:c|1.2.3.4", "client:c", RULE, NOW) == 0.0
+    assert await state.add_guess_failure("client:c|1.2.3.4", "client:c", RULE, NOW + 1) == 0.0
+    assert await state.add_guess_failure("client:c|1.2.3.4", "client:c", RULE, NOW + 2) == NOW + 12
+    counts = await state.guess_counts(["client:c|1.2.3.4", "client:c|5.6.7.8"], NOW + 3)
+    assert counts == [GuessCount(3, NOW + 12), NO_GUESSES]  # another address is not locked
+    assert await state.add_guess_failure("client:c|1.2.3.4", "client:c", RULE, NOW + 13) == NOW + 33  # doubled
+    assert await state.add_guess_failure("client:c|1.2.3.4", "client:c", RULE, NOW + 34) == NOW + 69  # capped
+    # forgotten a window after the end of the last lock
+    assert await state.guess_counts(["client:c|1.2.3.4"], NOW + 69 + 59) == [GuessCount(5, NOW + 69)]
+    assert await state.guess_counts(["client:c|1.2.3.4"], NOW + 69 + 61) == [NO_GUESSES]
+    assert await state.add_guess_failure("client:c|1.2.3.4", "client:c", RULE, NOW + 200) == 0.0
+
+
+async def test_a_success_clears_one_key_and_unlock_clears_a_group(state: TokenState) -> None:
+    for address in ("1.1.1.1", "2.2.2.2"):
+        for i in range(3):
+            await state.add_guess_failure(f"admin:root|{address}", "admin:root", RULE, NOW + i)
+    await state.add_guess_failure("addr:1.1.1.1", "addr:1.1.1.1", RULE, NOW)
+    await state.clear_guesses("admin:root|1.1.1.1")
+    keys = ["admin:root|1.1.1.1", "admin:root|2.2.2.2", "addr:1.1.1.1"]
+    assert await state.guess_counts(keys, NOW + 3) == [NO_GUESSES, GuessCount(3, NOW + 12), GuessCount(1, 0.0)]
+    assert await state.unlock_guesses("admin:root") >= 1
+    assert await state.guess_counts(keys, NOW + 3) == [NO_GUESSES, NO_GUESSES, GuessCount(1, 0.0)]
+    assert await state.unlock_guesses("admin:nobody") == 0
+
+
+async def test_concurrent_failures_are_all_counted(state: TokenState) -> None:
+    rule = GuessRule(limit=50, window=60.0, lockout=10.0, max_lockout=10.0)
+    await asyncio.gather(*(state.add_guess_failure("sts:p:u|a", "sts:p:u", rule, NOW) for _ in range(40)))
+    assert await state.guess_counts(["sts:p:u|a"], NOW) == [GuessCount(40, 0.0)]
+
+
+async def test_every_worker_sees_another_workers_lock_at_once(tmp_path: Path) -> None:
+    """The SQLite state keeps counters per worker; a lock made by one worker is seen by the next call of another."""
+    a, b = SqliteTokenState(tmp_path / "t.db"), SqliteTokenState(tmp_path / "t.db")
+    try:
+        assert await b.guess_counts(["k"], NOW) == [NO_GUESSES]  # now kept by b
+        for _ in range(3):
+            await a.add_guess_failure("k", "g", RULE, NOW)
+        assert await b.guess_counts(["k"], NOW) == [GuessCount(3, NOW + 10)]
+        await a.unlock_guesses("g")
+        assert await b.guess_counts(["k"], NOW) == [NO_GUESSES]
+        await a.add_guess_failure("k", "g", RULE, NOW)
+        await a.purge_expired(NOW + 61)
+        assert await b.guess_counts(["k"], NOW) == [NO_GUESSES]  # purged rows are gone for every worker
+    finally:
+        await a.close()
+        await b.close()

@@ -143,7 +143,7 @@ def create_admin_app(node: Node) -> Any:
     node.add_maintenance(lambda: rotate_key_pairs(deps))
 
     _install_openapi(app)
-    secured = AdminSecurityMiddleware(app, AdminAuthenticator(node.store), {OPENAPI})  # type: ignore[arg-type]
+    secured = AdminSecurityMiddleware(app, AdminAuthenticator(node.store), {OPENAPI}, node.throttle)  # type: ignore[arg-type]
     return MetricsEndpoint(with_console(secured, deps), node)  # /console/: the browser console, own sign-in
 
 

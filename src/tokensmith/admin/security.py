@@ -1,5 +1,9 @@
 """Admin API authentication: HTTP Basic against the administrator accounts, plus the
-``X-XSRF-Header`` that every request must carry (browsers cannot add it cross-site)."""
+``X-XSRF-Header`` that every request must carry (browsers cannot add it cross-site).
+
+Sign-ins are throttled (:mod:`tokensmith.state.throttle`, shared with the console's sign-in form):
+the throttle is asked before the password (or the cache of verified passwords) is looked at, and a
+locked username or address gets 429 with ``Retry-After`` whatever the password."""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ from typing import Any
 
 from tokensmith.config.store import ConfigStore
 from tokensmith.crypto.passwords import verify_password
-from tokensmith.errors import AdminApiError, Forbidden, Unauthorized
+from tokensmith.errors import AdminApiError, Forbidden, TemporarilyUnavailable, TooManyRequests, Unauthorized
+from tokensmith.state.throttle import UNTHROTTLED, Attempt, Throttle, Throttled
 
 Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], Awaitable[None]]],
@@ -67,10 +72,27 @@ def _credentials(header: str) -> tuple[str, str] | None:
 
 
 class AdminSecurityMiddleware:
-    def __init__(self, app: ASGIApp, authenticator: AdminAuthenticator, open_paths: set[str]) -> None:
+    def __init__(self, app: ASGIApp, authenticator: AdminAuthenticator, open_paths: set[str],
+                 throttle: Throttle | None = None) -> None:
         self.app = app
         self.authenticator = authenticator
         self.open_paths = open_paths
+        self.throttle = throttle
+
+    async def _admit(self, scope: Scope, send: Any, username: str) -> Attempt | None:
+        """The throttle's go-ahead for checking this sign-in, or None once a refusal has been sent."""
+        if self.throttle is None:
+            return UNTHROTTLED
+        client = scope.get("client")
+        try:
+            return await self.throttle.begin("admin", username, str(client[0]) if client else "")
+        except Throttled as locked:
+            await _reject(send, TooManyRequests(f"Too many failed sign-ins; try again in {locked.retry_after} "
+                                                "seconds."), [(b"retry-after", str(locked.retry_after).encode())])
+        except TemporarilyUnavailable:
+            await _reject(send, Unavailable("Sign-ins cannot be checked while the token state is unavailable; "
+                                            "try again shortly."), [(b"retry-after", b"1")])
+        return None
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"] in self.open_paths:
@@ -78,10 +100,16 @@ class AdminSecurityMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         creds = _credentials(headers.get("authorization", ""))
+        attempt = await self._admit(scope, send, creds[0]) if creds is not None else UNTHROTTLED
+        if attempt is None:
+            return
         if creds is None or not await self.authenticator.check(*creds):
+            if creds is not None:
+                await attempt.failed()
             await _reject(send, Unauthorized(WRONG_CREDENTIALS if creds else NO_CREDENTIALS),
                           [(b"www-authenticate", b'Basic realm="Tokensmith admin API"')])
             return
+        await attempt.succeeded()
         if not headers.get("x-xsrf-header"):
             await _reject(send, Forbidden("Every admin API request must carry an X-XSRF-Header header "
                                           "(for example 'X-XSRF-Header: PingFederate')."), [])
@@ -114,6 +142,11 @@ class UnsupportedMediaType(AdminApiError):
 class PayloadTooLarge(AdminApiError):
     status_code = 413
     result_id = "request_too_large"
+
+
+class Unavailable(AdminApiError):
+    status_code = 503
+    result_id = "service_unavailable"
 
 
 def bounded_receive(receive: Any, limit: int = MAX_BODY) -> Any:

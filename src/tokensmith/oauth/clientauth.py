@@ -3,6 +3,11 @@
 ``client_secret_basic`` (RFC 6749 §2.3.1: id and secret form-encoded, then Basic) and
 ``client_secret_post``; a public client sends only ``client_id``. Using two methods at once is an
 error. Secrets are checked against the keyed digest in the snapshot, in constant time.
+
+Every check of a client is throttled (:mod:`tokensmith.state.throttle`): the throttle is asked about
+the client id the request names, and its source address, before the secret is looked at; while
+either is locked the answer is ``invalid_client`` with status 429 and ``Retry-After``, whatever the
+secret. The verified-header cache below only tells which client a header names.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from urllib.parse import unquote_plus
 
 from tokensmith.config.snapshot import RuntimeClient, Snapshot
 from tokensmith.crypto.secretbox import SecretBox
-from tokensmith.errors import invalid_client, invalid_request
+from tokensmith.errors import OAuthError, invalid_client, invalid_request
+from tokensmith.state.throttle import UNTHROTTLED, Attempt, Throttle, Throttled
 
 
 def _basic(header: str) -> tuple[str, str] | None:
@@ -77,8 +83,18 @@ class VerifiedCredentials:
 VERIFIED = VerifiedCredentials()
 
 
-def authenticate(headers: dict[str, str], form: dict[str, str], snapshot: Snapshot, box: SecretBox,
-                 now: float) -> RuntimeClient | None:
+async def _admit(throttle: Throttle | None, client_id: str, address: str) -> Attempt:
+    if throttle is None:
+        return UNTHROTTLED
+    try:
+        return await throttle.begin("client", client_id, address)
+    except Throttled as locked:
+        raise OAuthError("invalid_client", "Too many failed client authentications; try again later", 429,
+                         {"retry-after": str(locked.retry_after)}) from None
+
+
+async def authenticate(headers: dict[str, str], form: dict[str, str], snapshot: Snapshot, box: SecretBox,
+                       now: float, throttle: Throttle | None = None, address: str = "") -> RuntimeClient | None:
     """The authenticated client, or None when the request names no client at all."""
     secret: str | None
     header = headers.get("authorization")
@@ -89,6 +105,7 @@ def authenticate(headers: dict[str, str], form: dict[str, str], snapshot: Snapsh
                 raise invalid_request("Use one client authentication method, not both Basic and client_secret")
             if "client_id" in form and form["client_id"] != known.client_id:
                 raise invalid_request("client_id does not match the Authorization header")
+            await (await _admit(throttle, known.client_id, address)).succeeded()
             return known
     basic = _basic(header) if header else None
     if basic is not None:
@@ -106,17 +123,22 @@ def authenticate(headers: dict[str, str], form: dict[str, str], snapshot: Snapsh
             raise invalid_request("client_secret was sent without client_id")
         return None
 
+    attempt = await _admit(throttle, client_id, address)
     client = snapshot.clients.get(client_id)
     if client is None or not client.enabled:
+        await attempt.failed()
         raise invalid_client("Client authentication failed", basic=via_basic)
     if client.confidential:
         until = _secret_ok(client, secret, box, now) if secret else None
         if until is None:
+            await attempt.failed()
             raise invalid_client("Client authentication failed", basic=via_basic)
         if via_basic and header:
             VERIFIED.put(header, snapshot, client, until)
     elif secret:
+        await attempt.failed()
         raise invalid_client("This client does not use a secret", basic=via_basic)
+    await attempt.succeeded()
     return client
 
 

@@ -33,7 +33,8 @@ async def _introspect(rt: Runtime, request: Request) -> Response:
     form = parse_form(request)
     snapshot = rt.snapshot()
     now = rt.clock.now()
-    client = authenticate(request.headers, form, snapshot, rt.box, now)
+    client = await authenticate(request.headers, form, snapshot, rt.box, now, rt.throttle,
+                                request.client_ip)
     if client is None or not client.confidential:
         raise invalid_client("Client authentication is required", basic=True)
     if "ACCESS_TOKEN_VALIDATION" not in client.grant_types:

@@ -32,7 +32,8 @@ def _not_yours() -> OAuthError:
 async def _revoke(rt: Runtime, request: Request) -> Response:
     form = parse_form(request)
     snapshot = rt.snapshot()
-    client = authenticate(request.headers, form, snapshot, rt.box, rt.clock.now())
+    client = await authenticate(request.headers, form, snapshot, rt.box, rt.clock.now(), rt.throttle,
+                                request.client_ip)
     if client is None:
         raise invalid_client("Client authentication is required", basic=True)
     token = form.get("token")

@@ -11,6 +11,7 @@ from tokensmith.crypto.secretbox import SecretBox
 from tokensmith.keys.central import CentralKeys
 from tokensmith.keys.remote import RemoteJwks
 from tokensmith.state.base import TokenState
+from tokensmith.state.throttle import Throttle
 
 
 @dataclass
@@ -21,3 +22,4 @@ class Runtime:
     box: SecretBox
     central_keys: CentralKeys | None = None  # centralized signing keys (JWT managers, /pf/JWKS)
     remote_jwks: RemoteJwks | None = None  # partners' JWK sets fetched from URLs
+    throttle: Throttle | None = None  # guessing of client secrets and passwords (None: not throttled)

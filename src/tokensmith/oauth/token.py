@@ -44,7 +44,8 @@ async def _token(rt: Runtime, request: Request) -> Response:
     form = parse_form(request)
     snapshot = rt.snapshot()
     now = rt.clock.now()
-    client = authenticate(request.headers, form, snapshot, rt.box, now)
+    client = await authenticate(request.headers, form, snapshot, rt.box, now, rt.throttle,
+                                request.client_ip)
     grant_type = form.get("grant_type")
     if not grant_type:
         raise invalid_request("grant_type is required")

@@ -8,6 +8,7 @@ seconds; callers compare them against their injected clock.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -72,6 +73,37 @@ class SharedValue:
     value: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class GuessRule:
+    """How failed guesses on one key are counted (see :mod:`tokensmith.state.throttle`).
+
+    ``limit`` failures (counted until ``window`` seconds pass without one) lock the key for
+    ``lockout`` seconds; every further failure after a lock doubles it, up to ``max_lockout``.
+    The count is forgotten ``window`` seconds after the last failure or the end of the last lock."""
+
+    limit: int
+    window: float
+    lockout: float
+    max_lockout: float
+
+    def lock_for(self, failures: int) -> float:
+        """Seconds the ``failures``-th failure locks the key for (0: not locked)."""
+        if self.limit <= 0 or failures < self.limit:
+            return 0.0
+        return min(self.max_lockout, self.lockout * 2.0 ** min(failures - self.limit, 40))
+
+
+@dataclass(frozen=True, slots=True)
+class GuessCount:
+    """Failed guesses counted on one key: how many, and until when the key is locked (0: not)."""
+
+    failures: int = 0
+    locked_until: float = 0.0
+
+
+NO_GUESSES = GuessCount()
+
+
 class TokenState(Protocol):
     def token_key(self, value: str) -> bytes:
         """The key an access token with this value is stored under (derived from a digest of the
@@ -117,6 +149,23 @@ class TokenState(Protocol):
     async def put_shared(self, name: str, expected_version: int, value: bytes) -> bool:
         """Compare-and-set: store ``value`` only if the current version is ``expected_version``
         (0 when the name is absent). True when stored; the new version is ``expected_version + 1``."""
+        ...
+
+    async def guess_counts(self, keys: Sequence[str], now: float) -> list[GuessCount]:
+        """The failed guesses counted on each key (:data:`NO_GUESSES` for keys with none left)."""
+        ...
+
+    async def add_guess_failure(self, key: str, group: str, rule: GuessRule, now: float) -> float:
+        """Count one failed guess on ``key`` (one of ``group``'s keys, for :meth:`unlock_guesses`);
+        returns until when the key is now locked (0: not locked)."""
+        ...
+
+    async def clear_guesses(self, key: str) -> None:
+        """Forget the failures counted on ``key`` (after a successful sign-in)."""
+        ...
+
+    async def unlock_guesses(self, group: str) -> int:
+        """Forget every key of ``group`` and its lock; returns the number of keys removed."""
         ...
 
     async def purge_expired(self, now: float) -> int: ...

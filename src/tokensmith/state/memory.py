@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
-from tokensmith.state.base import AccessTokenRecord, DigestKeys, GrantRecord, SharedValue
+from tokensmith.state.base import (
+    NO_GUESSES,
+    AccessTokenRecord,
+    DigestKeys,
+    GrantRecord,
+    GuessCount,
+    GuessRule,
+    SharedValue,
+)
 
 
 class MemoryTokenState(DigestKeys):
@@ -14,6 +23,7 @@ class MemoryTokenState(DigestKeys):
         self.refresh_index: dict[bytes, str] = {}
         self.denied: dict[str, float] = {}
         self.shared: dict[str, SharedValue] = {}
+        self.guesses: dict[str, tuple[str, int, float, float]] = {}  # key -> group, failures, expiry, lock
         self.writes = 0
 
     async def put_token(self, record: AccessTokenRecord) -> None:
@@ -88,7 +98,35 @@ class MemoryTokenState(DigestKeys):
         self.shared[name] = SharedValue(expected_version + 1, bytes(value))
         return True
 
+    async def guess_counts(self, keys: Sequence[str], now: float) -> list[GuessCount]:
+        out = []
+        for key in keys:
+            found = self.guesses.get(key)
+            out.append(GuessCount(found[1], found[3]) if found is not None and found[2] > now else NO_GUESSES)
+        return out
+
+    async def add_guess_failure(self, key: str, group: str, rule: GuessRule, now: float) -> float:
+        found = self.guesses.get(key)
+        alive = found is not None and found[2] > now
+        failures = found[1] + 1 if found is not None and alive else 1
+        lock = rule.lock_for(failures)
+        locked_until = max(found[3] if found is not None and alive else 0.0, now + lock if lock else 0.0)
+        self.writes += 1
+        self.guesses[key] = (group, failures, max(now, locked_until) + rule.window, locked_until)
+        return locked_until
+
+    async def clear_guesses(self, key: str) -> None:
+        self.guesses.pop(key, None)
+
+    async def unlock_guesses(self, group: str) -> int:
+        doomed = [k for k, v in self.guesses.items() if v[0] == group]
+        for key in doomed:
+            del self.guesses[key]
+        return len(doomed)
+
     async def purge_expired(self, now: float) -> int:
+        for key in [k for k, v in self.guesses.items() if v[2] <= now]:
+            del self.guesses[key]
         for key in [k for k, until in self.denied.items() if until <= now]:
             del self.denied[key]
         doomed = [h for h, r in self.tokens.items() if r.expires_at <= now]

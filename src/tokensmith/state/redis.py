@@ -39,6 +39,7 @@ from tokensmith.state import redis_scripts as lua
 from tokensmith.state.base import AccessTokenRecord, DigestKeys, GrantRecord, SharedValue
 from tokensmith.state.redis_batch import ReadBatcher
 from tokensmith.state.redis_clients import PRIMARY_SOCKET_TIMEOUT, primary_client, replica_client
+from tokensmith.state.redis_guesses import RedisGuesses
 from tokensmith.state.redis_url import parse_redis_url
 from tokensmith.state.replication import DEFAULT_POLICY, SyncPolicy, required_acks
 
@@ -95,6 +96,9 @@ class RedisTokenState(DigestKeys):
         self._primary_reads = ReadBatcher(primary, self._slots)
         self._replica_reads = ReadBatcher(replica, self._slots) if replica is not None else None
         self.writes = 0
+        guesses = RedisGuesses(self)  # failed-guess counters (redis_guesses.py has their key layout)
+        self.guess_counts, self.add_guess_failure = guesses.guess_counts, guesses.add_guess_failure
+        self.clear_guesses, self.unlock_guesses = guesses.clear_guesses, guesses.unlock_guesses
 
     @classmethod
     def from_url(cls, url: str, replica_url: str | None = None, **kw: Any) -> RedisTokenState:

@@ -27,6 +27,7 @@ import orjson
 from tokensmith.config.generation import GenerationCounter
 from tokensmith.state.base import AccessTokenRecord, GrantRecord, SharedValue
 from tokensmith.state.locator import TokenLocator
+from tokensmith.state.sqlite_guesses import SqliteGuesses
 from tokensmith.state.sqlite_writer import GroupCommitter
 
 SCHEMA = """
@@ -159,7 +160,7 @@ def _grant(row: Sequence[Any]) -> GrantRecord:
     return GrantRecord(row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]), row[7], row[8])
 
 
-class SqliteTokenState:
+class SqliteTokenState(SqliteGuesses):
     """Access tokens are keyed by :class:`tokensmith.state.locator.TokenLocator` keys (an issue-order
     sequence, then the value's digest), so new rows land at the end of the tree; ``locator_key`` is
     the node's key for it (derived from the master key: every worker and restart must share it)."""
@@ -176,6 +177,7 @@ class SqliteTokenState:
         self._write = self._writer.submit
         self._cache: dict[bytes, AccessTokenRecord] = {}
         self._cache_generation = self._changes.read()
+        SqliteGuesses.__init__(self, self._conn, self._writer, path)
         self._checkpointer = _Checkpointer(path) if checkpoint else None
         if self._checkpointer is not None:
             self._checkpointer.start()
@@ -293,6 +295,7 @@ class SqliteTokenState:
     # ----------------------------------------------------------------- housekeeping
 
     async def purge_expired(self, now: float) -> int:
+        await self.purge_guesses(now, PURGE_BATCH)
         await self._write("DELETE FROM denied_jtis WHERE jti_key IN "
                           "(SELECT jti_key FROM denied_jtis WHERE expires_at <= ? LIMIT ?)", (now, PURGE_BATCH))
         tokens = await self._write(
@@ -316,6 +319,7 @@ class SqliteTokenState:
             self._checkpointer = None
         self._conn.close()
         self._changes.close()
+        self.close_guesses()
 
     # ----------------------------------------------------------------- diagnostics
 

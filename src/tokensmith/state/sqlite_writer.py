@@ -11,7 +11,12 @@ p99 latency). After ``LOCK_PATIENCE`` seconds without the lock, the waiting stat
 
 A statement can be marked ``invalidates``: it changes or removes existing token rows. After a
 batch with such a statement commits, and before any of its callers resume, the shared change
-counter is bumped, so every worker drops the token records it has cached.
+counter is bumped, so every worker drops the token records it has cached. A statement can also
+name its own ``after`` callback, run the same way (the guess counters use their own change counter,
+so a guessing attack does not empty the token caches).
+
+A statement may be a function of the connection instead of SQL text: it runs inside the batch's
+transaction (holding the write lock), for read-modify-write steps that SQL alone cannot express.
 """
 
 from __future__ import annotations
@@ -29,12 +34,16 @@ RETRY_DELAY = 0.0001  # seconds; uvloop rounds this to "next loop turn"
 LOCK_PATIENCE = 10.0
 
 
+Step = Callable[[sqlite3.Connection], Any]
+
+
 @dataclass(slots=True)
 class Pending:
-    sql: str
+    sql: str | Step
     params: tuple[Any, ...]
-    future: asyncio.Future[int]
+    future: asyncio.Future[Any]
     invalidates: bool
+    after: Callable[[], object] | None = None
 
 
 class StateBusyError(sqlite3.OperationalError):
@@ -50,14 +59,20 @@ class GroupCommitter:
         self._waiting_since: float | None = None
         self.writes = 0  # statements committed (tests and diagnostics)
 
-    def submit(self, sql: str, params: tuple[Any, ...], invalidates: bool = False) -> asyncio.Future[int]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[int] = loop.create_future()
-        self._pending.append(Pending(sql, params, future, invalidates))
+    def submit(self, sql: str, params: tuple[Any, ...], invalidates: bool = False,
+               after: Callable[[], object] | None = None) -> asyncio.Future[int]:
+        return self._queue(Pending(sql, params, asyncio.get_running_loop().create_future(), invalidates, after))
+
+    def submit_step(self, step: Step, after: Callable[[], object] | None = None) -> asyncio.Future[Any]:
+        """Run ``step(connection)`` in the next group commit; the future gets its result."""
+        return self._queue(Pending(step, (), asyncio.get_running_loop().create_future(), False, after))
+
+    def _queue(self, item: Pending) -> asyncio.Future[Any]:
+        self._pending.append(item)
         if not self._scheduled:
             self._scheduled = True
-            loop.call_soon(self.flush)
-        return future
+            asyncio.get_running_loop().call_soon(self.flush)
+        return item.future
 
     def flush(self) -> None:
         self._scheduled = False
@@ -89,11 +104,14 @@ class GroupCommitter:
 
     def _run(self, batch: list[Pending]) -> None:
         conn = self._conn
-        results: list[int | BaseException] = []
+        results: list[Any] = []
         try:
             for item in batch:
                 try:
-                    results.append(conn.execute(item.sql, item.params).rowcount)
+                    if isinstance(item.sql, str):
+                        results.append(conn.execute(item.sql, item.params).rowcount)
+                    else:
+                        results.append(item.sql(conn))
                 except sqlite3.Error as exc:  # that statement had no effect; the rest go on
                     results.append(exc)
             conn.execute("COMMIT")
@@ -106,6 +124,8 @@ class GroupCommitter:
         self.writes += len(batch)
         if any(item.invalidates for item in batch):
             self._on_invalidate()
+        for callback in {item.after for item in batch if item.after is not None}:
+            callback()
         for item, result in zip(batch, results, strict=True):
             if item.future.done():
                 continue

@@ -25,11 +25,12 @@ from urllib.parse import parse_qs
 from tokensmith.errors import StsFault
 from tokensmith.oauth.http import Request, Response
 from tokensmith.oauth.runtime import Runtime
+from tokensmith.state.throttle import Attempt, Throttled
 from tokensmith.sts import mapping as sts_mapping
 from tokensmith.sts import soap, spconnections, wstrust
 from tokensmith.sts import xml as x
 from tokensmith.sts.managers import manager_check
-from tokensmith.sts.processors.runtime import Incoming, ManagerCheck
+from tokensmith.sts.processors.runtime import Incoming, ManagerCheck, PasswordGuard
 from tokensmith.sts.runtime import Connection, GeneratorEntry, StsRuntime, TokenMapping
 from tokensmith.sts.saml import verify
 from tokensmith.sts.tokens import SYMMETRIC_KEY, Identity, IssuedToken, IssueRequest, ProofKey, TokenRefused
@@ -47,6 +48,7 @@ class Call:
     basic_user: str
     processor_id: str
     generator_id: str
+    guard: PasswordGuard | None = None  # throttles UsernameToken password guessing
 
 
 def _basic_user(sts: StsRuntime, request: Request, rt: Runtime) -> str:
@@ -65,6 +67,17 @@ def _basic_user(sts: StsRuntime, request: Request, rt: Runtime) -> str:
     if expected is None or not hmac.compare_digest(rt.box.digest(password), expected):
         raise fault
     return user
+
+
+def _guard(rt: Runtime, address: str) -> PasswordGuard | None:
+    throttle = rt.throttle
+    if throttle is None:
+        return None
+
+    async def guard(username: str, limit: int) -> Attempt:
+        return await throttle.begin("sts", username, address, limit)
+
+    return guard
 
 
 def _refused(error: TokenRefused) -> StsFault:
@@ -94,7 +107,7 @@ async def sts_endpoint(rt: Runtime, request: Request, role: str) -> Response:
         trust_ns = rst.trust
         params = parse_qs(request.query)
         call = Call(request.client_ip, user, (params.get("TokenProcessorId") or [""])[0],
-                    (params.get("TokenGeneratorId") or [""])[0])
+                    (params.get("TokenGeneratorId") or [""])[0], _guard(rt, request.client_ip))
         if role == "sp":
             payload = await _sp(sts, env, rst, call, now)
         else:
@@ -104,6 +117,10 @@ async def sts_endpoint(rt: Runtime, request: Request, role: str) -> Response:
         return soap.fault_response(fault, soap_ns, trust_ns, relates)
     except TokenRefused as error:
         return soap.fault_response(_refused(error), soap_ns, trust_ns, relates)
+    except Throttled as locked:  # the password was not checked
+        throttled = StsFault("FailedAuthentication", "Too many failed attempts; try again later", 429,
+                             headers={"retry-after": str(locked.retry_after)})
+        return soap.fault_response(throttled, soap_ns, trust_ns, relates)
     except Exception:  # never a bare error page: log it and answer with a SOAP fault
         log.exception("unexpected error on %s", request.path)
         failed = StsFault("RequestFailed", "The STS could not complete the request", sender=False)
@@ -181,7 +198,7 @@ async def _translate(sts: StsRuntime, env: soap.Envelope, rst: wstrust.Rst, call
     if connection is not None:  # an SP connection naming the AppliesTo wins over token-to-token mappings
         processors = {p.id: p.runtime for p in sts.processors.values()}
         return await spconnections.issue(connection, processors, env, rst, now, manager,
-                                         lambda identity: _context(call, rst, identity))
+                                         lambda identity: _context(call, rst, identity), call.guard)
     token = rst.token
     if token is None:
         raise StsFault("InvalidRequest", "The request presents no token (wsse:Security, OnBehalfOf or "
@@ -194,7 +211,7 @@ async def _translate(sts: StsRuntime, env: soap.Envelope, rst: wstrust.Rst, call
                    if sts.sp_connections and not sts.mappings else "No ")
         raise StsFault("InvalidRequest", unknown + "token processor to token generator mapping accepts this token"
                        + (f" for TokenType '{rst.token_type}'" if rst.token_type else ""))
-    identity, chosen = await _process(sts, token, candidates, now, manager)
+    identity, chosen = await _process(sts, token, candidates, now, manager, call.guard)
     generator = _generator(sts, chosen.generator)
     subject, attributes = sts_mapping.apply(chosen.compiled, generator.contract,
                                             sts_mapping.sources(identity.attributes, _context(call, rst, identity)),
@@ -203,7 +220,7 @@ async def _translate(sts: StsRuntime, env: soap.Envelope, rst: wstrust.Rst, call
 
 
 async def _process(sts: StsRuntime, token: Incoming, candidates: list[TokenMapping], now: float,
-                   manager: ManagerCheck) -> tuple[Identity, TokenMapping]:
+                   manager: ManagerCheck, guard: PasswordGuard | None) -> tuple[Identity, TokenMapping]:
     tried: set[str] = set()
     last: TokenRefused | None = None
     for m in candidates:
@@ -213,7 +230,7 @@ async def _process(sts: StsRuntime, token: Incoming, candidates: list[TokenMappi
         runtime = sts.processors[m.processor].runtime
         assert runtime is not None
         try:
-            return await runtime.process(token, now, manager), m
+            return await runtime.process(token, now, manager, guard), m
         except TokenRefused as error:
             last = error
     assert last is not None
@@ -230,7 +247,7 @@ async def _validate(sts: StsRuntime, env: soap.Envelope, rst: wstrust.Rst, call:
     for p in processors:
         assert p.runtime is not None
         try:
-            await p.runtime.process(token, now, manager)
+            await p.runtime.process(token, now, manager, call.guard)
             return wstrust.validate_response(env, rst, True, "")
         except TokenRefused as error:
             reason = error.message

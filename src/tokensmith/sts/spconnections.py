@@ -26,7 +26,7 @@ from tokensmith.sts import mapping as sts_mapping
 from tokensmith.sts import spsettings as sp
 from tokensmith.sts.certs import certificate_from_text
 from tokensmith.sts.generators.saml import SamlGenerator
-from tokensmith.sts.processors.runtime import Incoming, ManagerCheck, RuntimeProcessor
+from tokensmith.sts.processors.runtime import Incoming, ManagerCheck, PasswordGuard, RuntimeProcessor
 from tokensmith.sts.saml import assertion as saml
 from tokensmith.sts.saml import keyinfo
 from tokensmith.sts.saml.signing import AssertionSigner
@@ -153,7 +153,8 @@ def _flavour(connection: CompiledSpConnection, requested: str) -> str:
 
 
 async def _identity(connection: CompiledSpConnection, processors: Processors, token: Incoming, now: float,
-                    manager: ManagerCheck, context: ContextOf) -> tuple[Identity, ProcessorMapping]:
+                    manager: ManagerCheck, context: ContextOf,
+                    guard: PasswordGuard | None) -> tuple[Identity, ProcessorMapping]:
     """The first mapping whose processor accepts the token and whose issuance criteria hold."""
     seen: dict[str, Identity | TokenRefused] = {}
     last: TokenRefused | None = None
@@ -163,7 +164,7 @@ async def _identity(connection: CompiledSpConnection, processors: Processors, to
             continue
         if m.processor not in seen:
             try:
-                seen[m.processor] = await runtime.process(token, now, manager)
+                seen[m.processor] = await runtime.process(token, now, manager, guard)
             except TokenRefused as error:
                 seen[m.processor] = error
         outcome = seen[m.processor]
@@ -192,7 +193,7 @@ def _key_type(connection: CompiledSpConnection, requested: str | None) -> str:
 
 
 async def issue(connection: CompiledSpConnection, processors: Processors, env: soap.Envelope, rst: wstrust.Rst,
-                now: float, manager: ManagerCheck, context: ContextOf) -> bytes:
+                now: float, manager: ManagerCheck, context: ContextOf, guard: PasswordGuard | None = None) -> bytes:
     """The RSTR for an Issue request whose AppliesTo names ``connection``."""
     if not connection.active:
         raise StsFault("InvalidRequest", f"SP connection '{connection.id}' for '{rst.applies_to}' is not active")
@@ -207,7 +208,7 @@ async def issue(connection: CompiledSpConnection, processors: Processors, env: s
                        sender=False)
     if rst.token is None:
         raise StsFault("InvalidRequest", "The request presents no token (wsse:Security or OnBehalfOf)")
-    identity, chosen = await _identity(connection, processors, rst.token, now, manager, context)
+    identity, chosen = await _identity(connection, processors, rst.token, now, manager, context, guard)
     subject, attributes = sts_mapping.apply(chosen.compiled, connection.contract,
                                             sts_mapping.sources(identity.attributes, context(identity)),
                                             TOKEN_SUBJECT)

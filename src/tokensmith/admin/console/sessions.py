@@ -1,4 +1,5 @@
-"""Console sessions and sign-in throttling, kept in the configuration database.
+"""Console sessions, kept in the configuration database (sign-ins are throttled by the token
+state's shared throttle, :mod:`tokensmith.state.throttle`, together with the admin API's).
 
 A node runs several worker processes that share nothing in memory, and a cluster runs several
 nodes on one configuration database, so sessions live in that database: every worker and node
@@ -14,12 +15,11 @@ change the configuration documents, their version or the snapshot.
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, insert, or_, select, update
+from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, or_, select, update
 
 from tokensmith.clock import Clock
 from tokensmith.config.store import ConfigStore
@@ -27,11 +27,6 @@ from tokensmith.config.store import ConfigStore
 IDLE_TIMEOUT = 30 * 60.0        # seconds without a request before a session ends
 ABSOLUTE_TIMEOUT = 8 * 3600.0   # seconds after sign-in when a session ends regardless
 TOUCH_INTERVAL = 60.0           # last-seen is written at most this often per session
-MAX_FAILURES = 5                # failed sign-ins (per user and address) before a lock-out
-MAX_ADDRESS_FAILURES = 20       # failed sign-ins from one address, any user, before a lock-out
-FAILURE_WINDOW = 15 * 60.0      # failures older than this are forgotten
-FIRST_LOCK = 30.0               # the first lock-out; each further failure doubles it
-MAX_LOCK = 15 * 60.0
 
 metadata = MetaData()
 sessions = Table(
@@ -42,13 +37,6 @@ sessions = Table(
     Column("created", Float, nullable=False),
     Column("last_seen", Float, nullable=False),
     Column("flash", Text, nullable=True),
-)
-attempts = Table(
-    "console_login_failures", metadata,
-    Column("key", String(320), primary_key=True),
-    Column("failures", Integer, nullable=False),
-    Column("first_failure", Float, nullable=False),
-    Column("locked_until", Float, nullable=False),
 )
 
 
@@ -140,48 +128,3 @@ class SessionStore:
             conn.execute(update(sessions).where(sessions.c.id_digest == session.id_digest).values(flash=None))
         messages: list[dict[str, str]] = orjson.loads(row[0])
         return messages
-
-
-class LoginThrottle:
-    """Counts failed sign-ins per (user, address) and per address; locks out with a doubling delay."""
-
-    def __init__(self, store: ConfigStore, clock: Clock) -> None:
-        self.store = store
-        self.engine = store.engine
-        self.clock = clock
-        metadata.create_all(self.engine)
-
-    @staticmethod
-    def keys(username: str, address: str) -> list[tuple[str, int]]:
-        return [(f"user:{username[:255]}|{address}", MAX_FAILURES), (f"addr:{address}", MAX_ADDRESS_FAILURES)]
-
-    def locked_for(self, username: str, address: str) -> float:
-        """Seconds until a sign-in from ``address`` as ``username`` may be tried again (0: now)."""
-        now = self.clock.now()
-        wanted = [key for key, _ in self.keys(username, address)]
-        with self.store.reading() as conn:
-            rows = conn.execute(select(attempts.c.locked_until).where(attempts.c.key.in_(wanted))).all()
-        return max((max(0.0, row[0] - now) for row in rows), default=0.0)
-
-    def failed(self, username: str, address: str) -> None:
-        now = self.clock.now()
-        with self.engine.begin() as conn:
-            conn.execute(delete(attempts).where(attempts.c.first_failure < now - FAILURE_WINDOW,
-                                                attempts.c.locked_until < now))
-            for key, limit in self.keys(username, address):
-                row = conn.execute(select(attempts.c.failures, attempts.c.first_failure)
-                                   .where(attempts.c.key == key)).first()
-                failures = (row[0] if row else 0) + 1
-                locked_until = 0.0
-                if failures >= limit:
-                    locked_until = now + min(MAX_LOCK, FIRST_LOCK * math.pow(2, failures - limit))
-                if row is None:
-                    conn.execute(insert(attempts).values(key=key, failures=failures, first_failure=now,
-                                                         locked_until=locked_until))
-                else:
-                    conn.execute(update(attempts).where(attempts.c.key == key)
-                                 .values(failures=failures, locked_until=locked_until))
-
-    def succeeded(self, username: str, address: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(delete(attempts).where(attempts.c.key == self.keys(username, address)[0][0]))

@@ -28,7 +28,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route, Router
 
 from tokensmith import __version__
-from tokensmith.admin.console.sessions import LoginThrottle, Session, SessionStore
+from tokensmith.admin.console.sessions import Session, SessionStore
 from tokensmith.admin.context import AdminContext
 from tokensmith.admin.routing import Deps
 from tokensmith.admin.security import bounded_receive
@@ -167,7 +167,7 @@ class Console:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.sessions = SessionStore(deps.node.store, deps.node.clock)
-        self.throttle = LoginThrottle(deps.node.store, deps.node.clock)
+        self.throttle = deps.node.throttle  # shared with the admin API's sign-ins
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(default=True, default_for_string=True),
                                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)

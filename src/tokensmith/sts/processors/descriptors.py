@@ -36,8 +36,9 @@ def _algorithms(value: str) -> str | None:
 USERNAME_DESCRIPTOR = PluginDescriptor(
     id=USERNAME_ID, name="Username Token Processor",
     description="Validates WS-Security UsernameTokens (PasswordText) against password credential validators.",
-    fields=(FieldDescriptor(F_ATTEMPTS, FieldType.TEXT, "Failed attempts allowed for one username before it is "
-                            "locked out for a while (0: no lockout).", "3", required=True,
+    fields=(FieldDescriptor(F_ATTEMPTS, FieldType.TEXT, "Failed attempts allowed for one username from one "
+                            "address before it is locked out for a while (0: only the per-address limit).", "3",
+                            required=True,
                             rules=(integer(0, 100),)),),
     tables=(TableDescriptor(CREDENTIAL_VALIDATORS, (
         FieldDescriptor(PCV_COLUMN, FieldType.SELECT, "A password credential validator id.", required=True),),

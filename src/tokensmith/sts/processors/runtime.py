@@ -2,8 +2,9 @@
 
 * Username Token: the PasswordText password against the configured validators (run off the event
   loop: password hashes are slow on purpose; a pair just accepted is answered from
-  :mod:`tokensmith.pcv.verified`), with a per-username lockout after the configured number of
-  failures.
+  :mod:`tokensmith.pcv.verified`). Guessing is throttled through the node's shared throttle
+  (:mod:`tokensmith.state.throttle`), asked before the cache or any hash is looked at; the
+  processor's "Authentication Attempts" is its per-username (and address) limit.
 * SAML 2.0 / 1.1: :mod:`tokensmith.sts.saml.verify` against the trusted CAs and DN lists.
 * JWT: a JWS verified with joserfc against a JWKS (pasted, or fetched from a URL and cached; a
   token that key set has verified before is not verified again, :mod:`.jwtcache`), or a token of
@@ -28,14 +29,16 @@ from lxml import etree
 
 from tokensmith.pcv.simple import SimpleValidator
 from tokensmith.pcv.verified import VERIFIED_PASSWORDS
+from tokensmith.state.throttle import UNTHROTTLED, Attempt
 from tokensmith.sts.processors import descriptors as d
 from tokensmith.sts.processors.jwtcache import VERIFIED_JWTS
 from tokensmith.sts.saml import verify
 from tokensmith.sts.tokens import Identity, TokenRefused
 
-LOCKOUT_SECONDS = 60.0
 # (manager id, token, now) -> the claims of a current, unrevoked token that manager issued, else None
 ManagerCheck = Callable[[str, str, float], Awaitable[dict[str, Any] | None]]
+# (username, failures allowed) -> the throttle's go-ahead for one password check (raises Throttled)
+PasswordGuard = Callable[[str, int], Awaitable[Attempt]]
 MAX_JWKS_BYTES = 512 * 1024
 
 
@@ -50,34 +53,6 @@ class Incoming:
     value: str = ""
 
 
-class Lockout:
-    """Failed attempts per (processor, username) in this worker; locked for a minute at the limit."""
-
-    def __init__(self) -> None:
-        self._failures: dict[tuple[str, str], tuple[int, float]] = {}
-
-    def locked(self, key: tuple[str, str], limit: int, now: float) -> bool:
-        count, since = self._failures.get(key, (0, now))
-        if now - since > LOCKOUT_SECONDS:
-            self._failures.pop(key, None)
-            return False
-        return limit > 0 and count >= limit
-
-    def failed(self, key: tuple[str, str], now: float) -> None:
-        count, since = self._failures.get(key, (0, now))
-        if now - since > LOCKOUT_SECONDS:
-            count, since = 0, now
-        if len(self._failures) > 100_000:
-            self._failures.clear()
-        self._failures[key] = (count + 1, since)
-
-    def succeeded(self, key: tuple[str, str]) -> None:
-        self._failures.pop(key, None)
-
-
-LOCKOUT = Lockout()
-
-
 @dataclass(frozen=True)
 class UsernameProcessor:
     id: str
@@ -85,19 +60,17 @@ class UsernameProcessor:
     attempts: int
     kinds: tuple[str, ...] = ("username",)
 
-    async def process(self, token: Incoming, now: float, manager: ManagerCheck | None = None) -> Identity:
+    async def process(self, token: Incoming, now: float, manager: ManagerCheck | None = None,
+                      guard: PasswordGuard | None = None) -> Identity:
         if token.kind != "username":
             raise TokenRefused("This token processor accepts only UsernameTokens")
-        key = (self.id, token.username)
-        if LOCKOUT.locked(key, self.attempts, now):
-            raise TokenRefused("Too many failed attempts for this username; try again later",
-                               "FailedAuthentication")
+        attempt = await guard(token.username, self.attempts) if guard is not None else UNTHROTTLED
         for validator in self.validators:
             attrs = await VERIFIED_PASSWORDS.validate(validator, token.username, token.password, now)
             if attrs is not None:
-                LOCKOUT.succeeded(key)
+                await attempt.succeeded()
                 return Identity(subject=token.username, attributes={"username": token.username}, authn="password")
-        LOCKOUT.failed(key, now)
+        await attempt.failed()
         raise TokenRefused("The username or password is not correct", "FailedAuthentication")
 
 
@@ -112,7 +85,8 @@ class SamlProcessor:
     def kinds(self) -> tuple[str, ...]:
         return (self.version,)
 
-    async def process(self, token: Incoming, now: float, manager: ManagerCheck | None = None) -> Identity:
+    async def process(self, token: Incoming, now: float, manager: ManagerCheck | None = None,
+                      guard: PasswordGuard | None = None) -> Identity:
         if token.kind != self.version or token.element is None:
             label = "SAML 2.0" if self.version == "saml2" else "SAML 1.1"
             raise TokenRefused(f"This token processor accepts only {label} assertions")
@@ -176,7 +150,8 @@ class JwtProcessor:
             return self.static_keys
         return await self.cache.get(self.jwks_url, self.cache_seconds, now)
 
-    async def process(self, token: Incoming, now: float, manager: ManagerCheck | None = None) -> Identity:
+    async def process(self, token: Incoming, now: float, manager: ManagerCheck | None = None,
+                      guard: PasswordGuard | None = None) -> Identity:
         if token.kind != "jwt" or not token.value:
             raise TokenRefused("This token processor accepts only JWTs")
         if self.atm_id:

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from tokensmith.admin.console.web import COOKIE, LOGIN_COOKIE, PREFIX, Console, Page, safe_next
 from tokensmith.config.model import ConfigModel
 from tokensmith.crypto.passwords import hash_password, verify_password
+from tokensmith.state.throttle import Throttled
 
 MAX_USERNAME = 255
 MAX_PASSWORD = 4096
@@ -54,15 +55,16 @@ def register(console: Console) -> None:
             return await login_page(page, 403, "The sign-in form expired or came from another site. Try again.",
                                     username, next_path)
         address = page.request.client.host if page.request.client else "unknown"
-        wait = await page.call(lambda: console.throttle.locked_for(username, address))
-        if wait > 0:
-            seconds = int(wait) + 1
+        try:  # before the password is looked at: a locked sign-in never confirms a right password
+            attempt = await console.throttle.begin("admin", username, address)
+        except Throttled as locked:
+            seconds = locked.retry_after
             return await login_page(page, 429, f"Too many failed sign-ins. Try again in {seconds} seconds.",
                                     username, next_path, headers={"retry-after": str(seconds)})
         if not username or not await page.call(lambda: check_password(username, password)):
-            await page.call(lambda: console.throttle.failed(username, address))
+            await attempt.failed()
             return await login_page(page, 401, "The username or password is wrong.", username, next_path)
-        await page.call(lambda: console.throttle.succeeded(username, address))
+        await attempt.succeeded()
         session_id, _ = await page.call(lambda: console.sessions.create(username))
         response = RedirectResponse(safe_next(next_path), status_code=303)
         console.set_session_cookie(response, page.request, session_id)

@@ -1,0 +1,184 @@
+"""Reproductions of guessing attacks against a real server with two workers.
+
+Each test sends its requests from its own loopback source address (127.0.0.2, 127.0.0.3, ...), so
+the per-address counts of one test never lock another test out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import Admin
+from tests.stskit import fault_code, username_setup, wst2005_issue
+from tests.system.server import (
+    ADMIN_USER,
+    APP,
+    HEARTBEAT,
+    XSRF,
+    Server,
+    child_env,
+    cli,
+    configure,
+    poll,
+    server_factory,
+    worker_of,
+)
+
+LIMIT = 10  # the default --throttle-failures
+STARTUP = 90.0  # seconds
+LOGIN_TOKEN = re.compile(r'name="login_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with server_factory(tmp_path_factory.mktemp("security")) as start:
+        running = start(workers=2, ready=False)
+        running.wait_ready(STARTUP)  # a loaded machine can take a while to start two workers
+        running.password = running.printed_password()
+        running.wait_workers(timeout=STARTUP)
+        with running.admin() as admin:
+            configure(admin)
+        asyncio.run(_sts_setup(running))
+        yield running
+        assert "Traceback" not in running.stderr(), running.stderr()
+
+
+async def _sts_setup(server: Server) -> None:
+    """The API tests' UsernameToken set-up (user alice), sent to the real server's admin port."""
+    async def to_server(request: httpx.Request) -> None:
+        request.url = request.url.copy_with(port=server.admin_port)
+
+    assert server.password is not None
+    async with httpx.AsyncClient(auth=(ADMIN_USER, server.password), headers=XSRF, timeout=30,
+                                 event_hooks={"request": [to_server]}) as http:
+        await username_setup(Admin(http))
+
+
+def per_worker(server: Server, address: str, base_url: str | None = None) -> dict[str, httpx.Client]:
+    """One keep-alive client from ``address`` on each worker."""
+    found: dict[str, httpx.Client] = {}
+
+    def complete() -> bool:
+        client = httpx.Client(base_url=base_url or server.runtime_url, timeout=10,
+                              transport=httpx.HTTPTransport(local_address=address),
+                              limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+        worker = worker_of(client.get(HEARTBEAT))
+        if worker in found:
+            client.close()
+        else:
+            found[worker] = client
+        return len(found) == server.workers
+
+    poll(complete, 20, "a connection on every worker", 0.01)
+    return found
+
+
+def metric(server: Server, name: str, secret: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{server.admin_port}/metrics", timeout=10).text
+    found = re.search(rf'^{name}{{secret="{secret}"}} (\S+)$', text, re.MULTILINE)
+    assert found, text
+    return float(found.group(1))
+
+
+def unlock(server: Server, *args: str) -> str:
+    done = cli("admin", "unlock", "--data-dir", str(server.data_dir), *args, env=child_env())
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_500_wrong_client_secrets_then_the_right_one_is_throttled_and_not_confirmed(server: Server) -> None:
+    clients = list(per_worker(server, "127.0.0.2").values())
+    throttled_before = metric(server, "tokensmith_throttled_total", "client")
+    statuses = [clients[i % 2].post("/as/token.oauth2", data={"grant_type": "client_credentials"},
+                                    auth=(APP[0], f"wrong-{i}")).status_code for i in range(500)]
+    assert statuses[:LIMIT] == [401] * LIMIT  # both workers counted into one shared count
+    assert set(statuses[LIMIT:]) == {429}
+    for client in clients:  # the right secret is refused like a wrong one, on every endpoint and worker
+        for path, data in (("/as/token.oauth2", {"grant_type": "client_credentials"}),
+                           ("/as/introspect.oauth2", {"token": "x"}), ("/as/revoke_token.oauth2", {"token": "x"})):
+            answer = client.post(path, data=data, auth=APP)
+            assert answer.status_code == 429, (path, answer.text)
+            assert answer.json()["error"] == "invalid_client"
+            assert 1 <= int(answer.headers["retry-after"]) <= 60
+    assert metric(server, "tokensmith_throttled_total", "client") - throttled_before >= 500 - LIMIT + 6
+    assert "cleared 1" in unlock(server, "--client", APP[0])
+    for client in clients:
+        assert client.post("/as/token.oauth2", data={"grant_type": "client_credentials"}, auth=APP).status_code == 200
+        client.close()
+
+
+def test_30_wrong_admin_passwords_lock_the_administrator_out_of_the_api_and_the_console(server: Server) -> None:
+    assert server.password is not None
+    transport = httpx.HTTPTransport(local_address="127.0.0.3")
+    with httpx.Client(base_url=server.admin_url, headers=XSRF, timeout=10, transport=transport) as api:
+        answers = [api.get("/oauth/clients", auth=(ADMIN_USER, f"wrong-{i}")) for i in range(30)]
+        assert [a.status_code for a in answers[:LIMIT]] == [401] * LIMIT
+        assert {a.status_code for a in answers[LIMIT:]} == {429}
+        assert answers[-1].json()["resultId"] == "too_many_requests"
+        right = api.get("/oauth/clients", auth=(ADMIN_USER, server.password))
+        assert right.status_code == 429 and int(right.headers["retry-after"]) >= 1
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.admin_port}", timeout=10,
+                      transport=httpx.HTTPTransport(local_address="127.0.0.3")) as browser:
+        page = browser.get("/console/login")
+        token = LOGIN_TOKEN.search(page.text)
+        assert token is not None
+        console = browser.post("/console/login", data={"username": ADMIN_USER, "password": server.password,
+                                                       "login_token": token.group(1), "next": "/console/"})
+        assert console.status_code == 429 and "Too many failed sign-ins" in console.text
+    assert "Unlocked administrator" in unlock(server, ADMIN_USER)
+    with httpx.Client(base_url=server.admin_url, headers=XSRF, timeout=10, transport=transport) as api:
+        assert api.get("/oauth/clients", auth=(ADMIN_USER, server.password)).status_code == 200
+
+
+def test_wrong_usernametoken_passwords_are_throttled_across_workers(server: Server) -> None:
+    clients = list(per_worker(server, "127.0.0.4").values())
+    headers = {"content-type": "text/xml"}
+    for client in clients:  # the right pair, now in each worker's verified-credential cache
+        assert client.post("/pf/sts.wst", content=wst2005_issue("alice", "alice-password-1"),
+                           headers=headers).status_code == 200
+    for i in range(3):  # the processor's "Authentication Attempts" (3), alternating workers
+        wrong = clients[i % 2].post("/pf/sts.wst", content=wst2005_issue("alice", f"wrong-{i}"), headers=headers)
+        assert fault_code(wrong.content) == "wst:FailedAuthentication", wrong.text
+        assert wrong.status_code == 500
+    for client in clients:  # refused before the cache is asked
+        locked = client.post("/pf/sts.wst", content=wst2005_issue("alice", "alice-password-1"), headers=headers)
+        assert locked.status_code == 429 and fault_code(locked.content) == "wst:FailedAuthentication"
+        assert b"Too many failed attempts" in locked.content and int(locked.headers["retry-after"]) >= 1
+    assert metric(server, "tokensmith_throttled_total", "sts") >= 2
+    unlock(server, "--sts-user", "alice")
+    issued = clients[0].post("/pf/sts.wst", content=wst2005_issue("alice", "alice-password-1"), headers=headers)
+    assert issued.status_code == 200, issued.text
+    for client in clients:
+        client.close()
+
+
+def test_one_address_guessing_many_clients_is_locked(server: Server) -> None:
+    clients = list(per_worker(server, "127.0.0.5").values())
+    for i in range(100):  # the default --throttle-address-failures: every guess names another client
+        answer = clients[i % 2].post("/as/token.oauth2", data={"grant_type": "client_credentials"},
+                                     auth=(f"guess-{i}", "secret"))
+        assert answer.status_code == 401, (i, answer.text)
+    right = clients[1].post("/as/token.oauth2", data={"grant_type": "client_credentials"}, auth=APP)
+    assert right.status_code == 429
+    with httpx.Client(base_url=server.runtime_url, timeout=10,
+                      transport=httpx.HTTPTransport(local_address="127.0.0.6")) as elsewhere:
+        answer = elsewhere.post("/as/token.oauth2", data={"grant_type": "client_credentials"}, auth=APP)
+        assert answer.status_code == 200  # the client itself is not locked
+    unlock(server, "--address", "127.0.0.5")
+    assert clients[0].post("/as/token.oauth2", data={"grant_type": "client_credentials"},
+                           auth=APP).status_code == 200
+    for client in clients:
+        client.close()
+
+
+def test_unlock_names_what_it_cleared(server: Server, tmp_path: Path) -> None:
+    assert "Nothing to unlock: administrator 'nobody'" in unlock(server, "nobody")
+    missing = cli("admin", "unlock", "--data-dir", str(tmp_path / "none"), "administrator", env=child_env())
+    assert missing.returncode == 2 and "holds no token state" in missing.stderr
+
