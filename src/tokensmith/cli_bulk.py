@@ -70,6 +70,11 @@ def run_export(settings: Settings, args: argparse.Namespace) -> int:
         password = os.environ.get(args.key_password_env)
         if not password:
             raise ConfigurationError(f"environment variable {args.key_password_env} is not set")
+        from tokensmith.keys.material import MIN_EXPORT_PASSWORD
+
+        if len(password) < MIN_EXPORT_PASSWORD:
+            raise ConfigurationError(f"the password in {args.key_password_env} must be at least "
+                                     f"{MIN_EXPORT_PASSWORD} characters")
         options = ExportOptions(key_password=password)
     node = _node(settings)
     try:

@@ -1,4 +1,4 @@
-"""Reproductions of guessing attacks against a real server with two workers.
+"""Reproductions of guessing and parsing attacks against a real server with two workers.
 
 Each test sends its requests from its own loopback source address (127.0.0.2, 127.0.0.3, ...), so
 the per-address counts of one test never lock another test out.
@@ -7,15 +7,31 @@ the per-address counts of one test never lock another test out.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from joserfc import jwt
+from joserfc.jwk import ECKey
+from lxml import etree
 
+from tests import jwtkit
 from tests.conftest import Admin
-from tests.stskit import fault_code, username_setup, wst2005_issue
+from tests.stskit import (
+    JWT_PROC,
+    SAML20_PROC,
+    WSSE,
+    fault_code,
+    requested_token,
+    username_setup,
+    with_token,
+    wst2005_issue,
+)
 from tests.system.server import (
     ADMIN_USER,
     APP,
@@ -182,3 +198,138 @@ def test_unlock_names_what_it_cleared(server: Server, tmp_path: Path) -> None:
     missing = cli("admin", "unlock", "--data-dir", str(tmp_path / "none"), "administrator", env=child_env())
     assert missing.returncode == 2 and "holds no token state" in missing.stderr
 
+
+# --------------------------------------------------------------------------- strict parsing
+
+
+ISSUER = "https://issuer.example.org"
+EC_KEY = ECKey.generate_key("P-256", parameters={"kid": "partner"}, private=True)
+
+
+@pytest.fixture(scope="module")
+def parsing(server: Server) -> Server:
+    """An HMAC JWT access token manager, a JWT token processor trusting EC_KEY, a SAML processor trusting
+    the STS's own signer, and mappings from both to the SAML generator."""
+    with server.admin() as admin:
+        def ok(method: str, path: str, body: dict[str, Any], status: int = 201) -> None:
+            answer = admin.request(method, path, json=body)
+            assert answer.status_code == status, (path, answer.text)
+
+        ok("POST", "/oauth/accessTokenManagers", jwtkit.body("jwt", {"JWS Algorithm": "HS256",
+                                                                      "Active Symmetric Key ID": "hk"},
+                                                             [("hk", jwtkit.secret(32)[1])]))
+        jwks = json.dumps({"keys": [EC_KEY.as_dict(private=False)]})
+        ok("POST", "/idp/tokenProcessors", {
+            "id": "jwtp", "name": "JWT in", "pluginDescriptorRef": {"id": JWT_PROC},
+            "configuration": {"fields": [{"name": "Issuer", "value": ISSUER}, {"name": "JWKS", "value": jwks}]},
+            "attributeContract": {"coreAttributes": [{"name": "sub"}]}})
+        certificate = admin.get("/keyPairs/signing/signer/certificate")
+        assert certificate.status_code == 200
+        ok("POST", "/certificates/ca/import", {"id": "ownca", "fileData": certificate.text})
+        generator = admin.get("/sp/tokenGenerators/saml2gen").json()
+        generator["configuration"]["fields"] = [
+            {**f, "value": "true"} if f["name"] == "Include Certificate in KeyInfo" else f
+            for f in generator["configuration"]["fields"]]
+        ok("PUT", "/sp/tokenGenerators/saml2gen", generator, 200)
+        ok("POST", "/idp/tokenProcessors", {
+            "id": "samlp", "name": "SAML in", "pluginDescriptorRef": {"id": SAML20_PROC},
+            "configuration": {"fields": [{"name": "Audience", "value": "https://rp.example.com/"}]},
+            "attributeContract": {"coreAttributes": [{"name": "SAML_SUBJECT"}]}})
+        for source, value in (("jwtp", "sub"), ("samlp", "SAML_SUBJECT")):
+            ok("POST", "/tokenProcessorToTokenGeneratorMappings", {
+                "sourceId": source, "targetId": "saml2gen",
+                "attributeContractFulfillment": {"SAML_SUBJECT": {"source": {"type": "TOKEN"}, "value": value},
+                                                 "role": {"source": {"type": "TEXT"}, "value": "x"}}})
+    return server
+
+
+def _sts(client: httpx.Client, body: bytes) -> httpx.Response:
+    return client.post("/pf/sts.wst", content=body, headers={"content-type": "text/xml"})
+
+
+def _partner_jwt() -> str:
+    now = int(time.time())
+    return jwt.encode({"alg": "ES256", "kid": "partner"}, {"iss": ISSUER, "sub": "bob", "exp": now + 300}, EC_KEY)
+
+
+def _jwt_rst(value: str) -> bytes:
+    token = f'<wsse:BinarySecurityToken xmlns:wsse="{WSSE}" ValueType="JWT">{value}</wsse:BinarySecurityToken>'
+    return with_token(token.encode())
+
+
+@pytest.mark.parametrize("tamper", ["==", "=", "%3D%3D"])
+def test_a_jws_with_padding_appended_is_refused_by_introspection(parsing: Server, tamper: str) -> None:
+    with httpx.Client(base_url=parsing.runtime_url, timeout=10,
+                      transport=httpx.HTTPTransport(local_address="127.0.0.7")) as client:
+        issued = client.post("/as/token.oauth2", auth=APP, data={"grant_type": "client_credentials",
+                                                                 "access_token_manager_id": "jwt"})
+        assert issued.status_code == 200, issued.text
+        token = issued.json()["access_token"]
+        assert client.post("/as/introspect.oauth2", auth=APP, data={"token": token}).json()["active"] is True
+        padded = token + ("==" if tamper == "%3D%3D" else tamper)
+        answer = client.post("/as/introspect.oauth2", auth=APP, data={"token": padded})
+        assert answer.status_code == 200 and answer.json() == {"active": False}
+        for foreign in (token.replace("-", "+").replace("_", "/"), token[:-2] + "\n" + token[-2:]):
+            if foreign != token:
+                assert client.post("/as/introspect.oauth2", auth=APP,
+                                   data={"token": foreign}).json() == {"active": False}
+
+
+def test_a_jws_with_padding_appended_is_refused_by_the_sts_jwt_processor(parsing: Server) -> None:
+    with httpx.Client(base_url=parsing.runtime_url, timeout=10,
+                      transport=httpx.HTTPTransport(local_address="127.0.0.8")) as client:
+        token = _partner_jwt()
+        assert _sts(client, _jwt_rst(token)).status_code == 200  # the untouched token is accepted
+        for tampered in (token + "==", token + "=", token[:-1] + "+" + token[-1]):
+            refused = _sts(client, _jwt_rst(tampered))
+            assert refused.status_code == 500 and fault_code(refused.content) == "wst:InvalidSecurityToken", \
+                refused.text
+            assert b"unpadded base64url" in refused.content
+
+
+@pytest.mark.parametrize("space", ["\u2003", "\u3000", "\t"])
+def test_scopes_split_on_other_spaces_are_invalid_scope(parsing: Server, space: str) -> None:
+    with httpx.Client(base_url=parsing.runtime_url, timeout=10,
+                      transport=httpx.HTTPTransport(local_address="127.0.0.9")) as client:
+        good = client.post("/as/token.oauth2", auth=APP, data={"grant_type": "client_credentials",
+                                                               "scope": "read write"})
+        assert good.status_code == 200 and good.json()["scope"] == "read write"
+        answer = client.post("/as/token.oauth2", auth=APP, data={"grant_type": "client_credentials",
+                                                                 "scope": f"read{space}write"})
+        assert answer.status_code == 400 and answer.json()["error"] == "invalid_scope", answer.text
+
+
+def test_text_after_an_assertion_in_on_behalf_of_or_act_as_is_a_soap_fault(parsing: Server) -> None:
+    with httpx.Client(base_url=parsing.runtime_url, timeout=10,
+                      transport=httpx.HTTPTransport(local_address="127.0.0.10")) as client:
+        issued = _sts(client, wst2005_issue("alice", "alice-password-1"))
+        assert issued.status_code == 200, issued.text
+        assertion = etree.tostring(requested_token(issued.content))
+        control = _sts(client, with_token(assertion, on_behalf_of=True))
+        assert control.status_code == 200, control.text  # reaches verification
+        for body in (with_token(assertion + b"trailing text", on_behalf_of=True),
+                     with_token(assertion + b"trailing text", on_behalf_of=True).replace(b"OnBehalfOf", b"ActAs"),
+                     with_token(assertion + b"trailing text", "Validate", token_type=""),
+                     with_token(assertion.replace(b"</saml:Assertion>", b"text</saml:Assertion>"), on_behalf_of=True),
+                     with_token(assertion.replace(b"</saml:Assertion>", b"<bad:x/></saml:Assertion>"),
+                                on_behalf_of=True),
+                     with_token(b"<saml:Assertion>&undeclared;</saml:Assertion>", on_behalf_of=True)):
+            answer = _sts(client, body)
+            code = fault_code(answer.content)
+            assert code != "wst:RequestFailed" and b"Fault" in answer.content, answer.text
+    assert "Traceback" not in parsing.stderr(), parsing.stderr()
+
+
+def test_a_one_character_export_password_is_refused(parsing: Server, tmp_path: Path) -> None:
+    with parsing.admin() as admin:
+        for path in ("/keyPairs/signing/signer/pkcs12", "/keyPairs/signing/signer/pem"):
+            for password in ("x", "eleven-char"):
+                answer = admin.post(path, json={"password": password})
+                assert answer.status_code == 422, (path, answer.text)
+                errors = answer.json()["validationErrors"]
+                assert errors[0]["fieldPath"] == "password" and "at least 12 characters" in errors[0]["message"]
+            assert admin.post(path, json={"password": "twelve-chars"}).status_code == 200
+    env = {**child_env(), "KEYPASS": "short"}
+    refused = cli("export", "--data-dir", str(parsing.data_dir), "--key-password-env", "KEYPASS",
+                  "-o", str(tmp_path / "out.json"), env=env)
+    assert refused.returncode == 2 and "at least 12 characters" in refused.stderr

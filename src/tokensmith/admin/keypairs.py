@@ -190,7 +190,11 @@ def _export_password(body: dict[str, Any]) -> str:
     if not password:
         raise ValidationFailed([FieldError("password", "A password is required to protect the exported "
                                            "private key", "required_field_missing")])
-    return str(password)
+    if not isinstance(password, str) or len(password) < km.MIN_EXPORT_PASSWORD:
+        raise ValidationFailed([FieldError("password", f"The export password must be at least "
+                                           f"{km.MIN_EXPORT_PASSWORD} characters (it protects the private key "
+                                           "against offline guessing)", "invalid_value")])
+    return password
 
 
 def export_pem(ctx: AdminContext, model: ConfigModel, key_pair_id: str, body: dict[str, Any]) -> bytes:

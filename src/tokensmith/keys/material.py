@@ -65,6 +65,9 @@ _DNS_NAME = re.compile(r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\
                        r"[A-Za-z0-9])?)*$")
 JAVA_KEYSTORE_MAGIC = (b"\xfe\xed\xfe\xed", b"\xce\xce\xce\xce")
 MAX_FILE_BYTES = 256 * 1024
+# Passwords that protect exported private keys (PKCS#12, PEM, bulk export): whoever gets the file can
+# guess offline as fast as the key derivation allows, so a short password is refused.
+MIN_EXPORT_PASSWORD = 12
 
 
 class KeyMaterialError(ValueError):

@@ -1,11 +1,20 @@
-"""Which of the requested scopes a client may have (RFC 6749 §3.3)."""
+"""Which of the requested scopes a client may have (RFC 6749 §3.3).
+
+A scope parameter is split on the space character (U+0020) only, and each name must consist of
+the characters RFC 6749 §3.3 allows (``%x21 / %x23-5B / %x5D-7E``): other whitespace such as
+U+2003 (em space), U+3000 (ideographic space) or a tab is not a separator, and a scope holding one
+is ``invalid_scope`` rather than silently granted as two scopes.
+"""
 
 from __future__ import annotations
+
+import re
 
 from tokensmith.config.snapshot import RuntimeClient, Scopes
 from tokensmith.errors import OAuthError
 
 MAX_SCOPES = 100
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 
 def _invalid(description: str) -> OAuthError:
@@ -16,11 +25,21 @@ def _matches_dynamic(name: str, prefixes: tuple[str, ...]) -> bool:
     return any(name.startswith(p) and len(name) > len(p) for p in prefixes)
 
 
+def parse(requested: str) -> list[str]:
+    """The distinct scope names of a ``scope`` parameter, in order (RFC 6749 §3.3 syntax)."""
+    names = [name for name in requested.split(" ") if name]
+    for name in names:
+        if not SCOPE_TOKEN.fullmatch(name):
+            raise _invalid("The scope parameter holds a character RFC 6749 does not allow in scope names "
+                           "(scopes are separated by single spaces, U+0020)")
+    return list(dict.fromkeys(names))
+
+
 def grant(requested: str | None, client: RuntimeClient, scopes: Scopes) -> list[str]:
     """The granted scope names (groups kept as groups), or an ``invalid_scope`` error."""
     if not requested:
         return []
-    names = list(dict.fromkeys(requested.split()))
+    names = parse(requested)
     if len(names) > MAX_SCOPES:
         raise _invalid(f"At most {MAX_SCOPES} scopes may be requested")
     for name in names:
@@ -53,7 +72,7 @@ def narrow(requested: str | None, granted: list[str], scopes: Scopes) -> list[st
     if not requested:
         return granted
     held = set(granted) | set(expand(granted, scopes))
-    names = list(dict.fromkeys(requested.split()))
+    names = parse(requested)
     for name in names:
         if name not in held:
             raise _invalid(f"Scope '{name}' was not part of the original grant")

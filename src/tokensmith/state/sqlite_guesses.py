@@ -44,10 +44,7 @@ class SqliteGuesses:
         self._guess_cache: dict[str, _Row | None] = {}
 
     def _row(self, key: str) -> _Row | None:
-        generation = self._guess_changes.read()
-        if generation != self._guess_generation:
-            self._guess_cache.clear()
-            self._guess_generation = generation
+        """The stored counter of ``key`` (the caller has checked the change counter)."""
         if key in self._guess_cache:
             return self._guess_cache[key]
         found = self._reader.execute("SELECT failures, expires_at, locked_until FROM guesses WHERE key = ?",
@@ -59,6 +56,10 @@ class SqliteGuesses:
         return row
 
     async def guess_counts(self, keys: Sequence[str], now: float) -> list[GuessCount]:
+        generation = self._guess_changes.read()
+        if generation != self._guess_generation:
+            self._guess_cache.clear()
+            self._guess_generation = generation
         out = []
         for key in keys:
             row = self._row(key)

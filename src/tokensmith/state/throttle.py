@@ -31,6 +31,10 @@ from tokensmith.state.base import GuessRule, TokenState
 
 KINDS = SECRETS  # one per kind of secret; the metrics' labels
 MAX_PART = 255  # identities and addresses are cut to this many characters in keys
+MEMO_LIMIT = 10_000  # remembered key lists per worker
+
+
+_Keys = tuple[list[tuple[str, str, int]], list[str]]
 
 
 class Throttled(TokensmithError):
@@ -105,10 +109,15 @@ class Throttle:
         self.clock = clock
         self.metrics = metrics
         self.policy = policy or ThrottlePolicy()
+        self._memo: dict[tuple[str, str, str, int | None], _Keys] = {}
 
-    async def begin(self, kind: str, identity: str, address: str, limit: int | None = None) -> Attempt:
-        """Admit one check of ``identity``'s secret from ``address`` or raise :class:`Throttled`.
-        ``limit`` replaces the per-identity limit (an STS processor's "Authentication Attempts")."""
+    def _keys(self, kind: str, identity: str, address: str, limit: int | None) -> _Keys:
+        """The (key, group, limit) of one check and the key names; remembered, as clients send the same
+        ones over and over (this runs on every token and introspection request)."""
+        memo = (kind, identity, address, limit)
+        found = self._memo.get(memo)
+        if found is not None:
+            return found
         policy = self.policy
         per_identity = policy.failures if limit is None else limit
         keys: list[tuple[str, str, int]] = []
@@ -118,11 +127,23 @@ class Throttle:
         if policy.address_failures > 0:
             group = address_group(address)
             keys.append((group, group, policy.address_failures))
+        if len(self._memo) >= MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[memo] = found = (keys, [key for key, _, _ in keys])
+        return found
+
+    async def begin(self, kind: str, identity: str, address: str, limit: int | None = None) -> Attempt:
+        """Admit one check of ``identity``'s secret from ``address`` or raise :class:`Throttled`.
+        ``limit`` replaces the per-identity limit (an STS processor's "Authentication Attempts")."""
+        keys, names = self._keys(kind, identity, address, limit)
         if not keys:
             return UNTHROTTLED
         now = self.clock.now()
-        counts = await self.state.guess_counts([key for key, _, _ in keys], now)
-        locked_until = max(count.locked_until for count in counts)
+        counts = await self.state.guess_counts(names, now)
+        locked_until = 0.0
+        for count in counts:
+            if count.locked_until > locked_until:
+                locked_until = count.locked_until
         if locked_until > now:
             self.metrics.inc("tokensmith_throttled_total", kind)
             raise Throttled(max(1, math.ceil(locked_until - now)))

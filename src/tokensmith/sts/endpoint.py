@@ -22,6 +22,8 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from lxml import etree
+
 from tokensmith.errors import StsFault
 from tokensmith.oauth.http import Request, Response
 from tokensmith.oauth.runtime import Runtime
@@ -121,6 +123,9 @@ async def sts_endpoint(rt: Runtime, request: Request, role: str) -> Response:
         throttled = StsFault("FailedAuthentication", "Too many failed attempts; try again later", 429,
                              headers={"retry-after": str(locked.retry_after)})
         return soap.fault_response(throttled, soap_ns, trust_ns, relates)
+    except etree.LxmlError as exc:  # malformed XML in some token position: the sender's fault, not ours
+        bad = StsFault("InvalidRequest", f"The request holds malformed XML: {exc}")
+        return soap.fault_response(bad, soap_ns, trust_ns, relates)
     except Exception:  # never a bare error page: log it and answer with a SOAP fault
         log.exception("unexpected error on %s", request.path)
         failed = StsFault("RequestFailed", "The STS could not complete the request", sender=False)

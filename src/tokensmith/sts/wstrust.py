@@ -160,6 +160,9 @@ def _incoming_from(container: etree._Element) -> Incoming | None:
     """The first token in ``container`` this STS can process. Other binary security tokens (an X.509
     certificate that signs the message, say) are passed over; if nothing else is found, the
     request is refused naming the first one."""
+    if (container.text or "").strip() or any((node.tail or "").strip() for node in container):
+        raise StsFault("InvalidRequest", f"{x.local(container.tag)} holds text beside its token; send only the "
+                                         "token element")
     skipped = ""
     for node in container:
         if node.tag == q(WSSE, "UsernameToken"):

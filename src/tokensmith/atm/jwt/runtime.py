@@ -41,6 +41,7 @@ from tokensmith.atm.jwt.jose import (
 )
 from tokensmith.atm.jwt.keymaterial import KeyMaterialProblem, decode_symmetric, oct_key, recipient_from_text
 from tokensmith.atm.jwt.settings import JwtSettings
+from tokensmith.crypto.compact import strict_compact
 from tokensmith.crypto.secretbox import SecretBox, SecretBoxError
 from tokensmith.keys.ring import SigningKey
 from tokensmith.plugins.configuration import NormalizedConfig
@@ -244,7 +245,7 @@ class JwtAtm(ManagedAtm):
                 return _json_object(plaintext)
             inner = plaintext.decode("ascii", "replace")
             inner_header = _header(inner)
-            if inner_header is None or inner.count(".") != 2:
+            if inner_header is None or not strict_compact(inner, (3,)):
                 return None
             return await self.verify_jws(rt, inner, inner_header, now)
         return None
@@ -312,6 +313,8 @@ class JwtType:
     async def verify(self, rt: Runtime, snapshot: Snapshot, token: str,
                      now: float) -> tuple[JwtAtm, dict[str, Any]] | None:
         """The manager that issued ``token`` and its claims, when the token is authentic and current."""
+        if not strict_compact(token):  # padding or foreign characters: not one of ours (crypto/compact.py)
+            return None
         header = _header(token)
         if header is None or not isinstance(header.get("alg"), str):
             return None

@@ -27,6 +27,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from lxml import etree
 
+from tokensmith.crypto.compact import strict_compact
 from tokensmith.pcv.simple import SimpleValidator
 from tokensmith.pcv.verified import VERIFIED_PASSWORDS
 from tokensmith.state.throttle import UNTHROTTLED, Attempt
@@ -163,8 +164,9 @@ class JwtProcessor:
                                    "has expired or been revoked")
             claims: dict[str, Any] = dict(found)
         else:
-            if token.value.count(".") != 2:
-                raise TokenRefused("Only signed JWTs (JWS compact serialisation) are accepted")
+            if not strict_compact(token.value, (3,)):  # joserfc alone accepts padding and stray characters
+                raise TokenRefused("Only signed JWTs in the JWS compact serialisation (three parts of unpadded "
+                                   "base64url) are accepted")
             keys = await self._keys(now)
             known = VERIFIED_JWTS.get(token.value, keys, self.algorithms)
             if known is not None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from cryptography import x509
 from lxml import etree
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
-from signxml.exceptions import InvalidInput, InvalidSignature
+from signxml.exceptions import SignXMLException
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from tokensmith.keys.material import render_dn
@@ -107,13 +107,13 @@ def verified(element: etree._Element, trust: Trust, now: float) -> etree._Elemen
     assertion_id = element.get(id_attribute, "")
     if not assertion_id:
         raise TokenRefused(f"The assertion has no {id_attribute}")
-    data = etree.tostring(element)
+    data = etree.tostring(element, with_tail=False)  # text after the assertion is not part of it
     last_error = "the signature does not verify"
     for cert in _signing_certificate(signature, trust, now):
         try:
             config = replace(_ALLOWED, verification_time=datetime.fromtimestamp(now, UTC))
             result = _Verifier().verify(data, x509_cert=cert, id_attribute=id_attribute, expect_config=config)
-        except (InvalidSignature, InvalidInput) as exc:
+        except (SignXMLException, etree.LxmlError, ValueError) as exc:  # malformed inside: refused, not a 500
             last_error = str(exc) or last_error
             continue
         signed = result.signed_xml if not isinstance(result, list) else None
