@@ -42,6 +42,8 @@ class OAuthError(TokensmithError):
 
     status_code = 400
 
+    malformed = ""  # which strict-parsing rule refused the input ("" for other errors); counted in metrics
+
     def __init__(self, error: str, description: str = "", status_code: int | None = None,
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(f"{error}: {description}")
@@ -84,8 +86,9 @@ class StsFault(TokensmithError):
     SOAP and WS-Trust versions by :func:`tokensmith.sts.soap.fault_response`."""
 
     def __init__(self, code: str, reason: str, status_code: int = 500, sender: bool = True,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, malformed: str = "") -> None:
         super().__init__(f"{code}: {reason}")
+        self.malformed = malformed  # which strict-parsing rule refused the request ("" for other faults)
         self.code = code
         self.reason = reason
         self.status_code = status_code

@@ -22,6 +22,7 @@ from pathlib import Path
 SLOTS = 64
 OPERATIONS = ("issue", "refresh", "extend", "revoke", "revoke_jti", "shared")
 SECRETS = ("client", "admin", "sts")  # kinds of guessed secrets (tokensmith.state.throttle.KINDS)
+MALFORMED = ("jose", "scope", "xml")  # inputs refused by strict parsing
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ FAMILIES = (
     Family("tokensmith_throttled_total", "counter",
            "Attempts refused with 429 while their identity or address was locked (the secret was not checked).",
            "secret", SECRETS),
+    Family("tokensmith_malformed_input_total", "counter",
+           "Inputs refused by strict parsing: a JWT part that is not canonical unpadded base64url (jose), a "
+           "scope outside RFC 6749's syntax (scope), malformed XML or text in a token position (xml).",
+           "input", MALFORMED),
     Family("tokensmith_config_version", "gauge", "Configuration version served by this node."),
     Family("tokensmith_redis_replicas_connected", "gauge",
            "Replicas connected to the Redis primary at the last check."),

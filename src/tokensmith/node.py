@@ -66,7 +66,7 @@ class Node:
         self.central_keys = CentralKeys(self.state, self.box, settings.key_rotation_period)
         self.remote_jwks = RemoteJwks()
         self.runtime = Runtime(self.snapshot, self.state, self.clock, self.box, self.central_keys, self.remote_jwks,
-                               self.throttle)
+                               self.throttle, self.metrics)
         self._purger: asyncio.Task[None] | None = None
         self._watcher: ConfigWatcher | None = None
         # Periodic configuration upkeep registered by the layers above (key pair rotation), run with the

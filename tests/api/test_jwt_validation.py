@@ -37,8 +37,8 @@ async def signer(admin: Admin) -> jc_jwk.JWK:
     await admin.mapping("CLIENT_CREDENTIALS", "jwt", {"sub": ("CONTEXT", "ClientId")})
     await admin.client_app()
     await admin.client_app("other", "other-secret-0123456789")
-    pem = (await admin.post("/keyPairs/signing/signer/pem", {"password": "pw-123456"})).content
-    return jc_jwk.JWK.from_pem(pem, password=b"pw-123456")
+    pem = (await admin.post("/keyPairs/signing/signer/pem", {"password": "pw-1234567890"})).content
+    return jc_jwk.JWK.from_pem(pem, password=b"pw-1234567890")
 
 
 def _forge(key: jc_jwk.JWK, claims: dict[str, Any], **head: Any) -> str:

@@ -205,32 +205,32 @@ async def test_pem_and_pkcs12_exports_carry_the_same_key_protected_by_the_passwo
     no_password = await admin.post(f"{PATH}/exp/pem", {"password": ""})
     assert no_password.status_code == 422 and _paths(no_password) == ["password"]
 
-    pem = await admin.post(f"{PATH}/exp/pem", {"password": "export-pass"})
+    pem = await admin.post(f"{PATH}/exp/pem", {"password": "export-pass-1"})
     assert pem.status_code == 200
     assert pem.headers["content-type"].startswith("application/x-pem-file")
     assert b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in pem.content
     assert b"-----BEGIN PRIVATE KEY-----" not in pem.content
     (tmp_path / "exp.pem").write_bytes(pem.content)
     # openssl opens it with the password (and only with it)
-    modulus = openssl("rsa", "-in", "exp.pem", "-passin", "pass:export-pass", "-noout", "-modulus", cwd=tmp_path)
+    modulus = openssl("rsa", "-in", "exp.pem", "-passin", "pass:export-pass-1", "-noout", "-modulus", cwd=tmp_path)
     public = cert.public_key()
     assert isinstance(public, rsa.RSAPublicKey)
     assert int(modulus.decode().strip().split("=", 1)[1], 16) == public.public_numbers().n
 
-    p12 = await admin.post(f"{PATH}/exp/pkcs12", {"password": "export-pass"})
+    p12 = await admin.post(f"{PATH}/exp/pkcs12", {"password": "export-pass-1"})
     assert p12.status_code == 200
     assert p12.headers["content-type"].startswith("application/x-pkcs12")
-    key, p12_cert, _ = pkcs12.load_key_and_certificates(p12.content, b"export-pass")
+    key, p12_cert, _ = pkcs12.load_key_and_certificates(p12.content, b"export-pass-1")
     assert p12_cert is not None and p12_cert.fingerprint(hashes.SHA256()).hex().upper() == \
         created["sha256Fingerprint"]
     assert key is not None and key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) == public.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     (tmp_path / "exp.p12").write_bytes(p12.content)
-    openssl("pkcs12", "-in", "exp.p12", "-passin", "pass:export-pass", "-noout", cwd=tmp_path)
+    openssl("pkcs12", "-in", "exp.p12", "-passin", "pass:export-pass-1", "-noout", cwd=tmp_path)
     # and round-trips through import
     again = await admin.ok("POST", f"{PATH}/import", {"id": "exp2", "fileData": b64(p12.content),
-                                                      "password": "export-pass"})
+                                                      "password": "export-pass-1"})
     assert again["sha256Fingerprint"] == created["sha256Fingerprint"]
 
 

@@ -22,6 +22,7 @@ from lxml import etree
 
 from tests import jwtkit
 from tests.conftest import Admin
+from tests.keyfiles import RSA_SETTINGS
 from tests.stskit import (
     JWT_PROC,
     SAML20_PROC,
@@ -95,9 +96,9 @@ def per_worker(server: Server, address: str, base_url: str | None = None) -> dic
     return found
 
 
-def metric(server: Server, name: str, secret: str) -> float:
+def metric(server: Server, name: str, value: str, label: str = "secret") -> float:
     text = httpx.get(f"http://127.0.0.1:{server.admin_port}/metrics", timeout=10).text
-    found = re.search(rf'^{name}{{secret="{secret}"}} (\S+)$', text, re.MULTILINE)
+    found = re.search(rf'^{name}{{{label}="{value}"}} (\S+)$', text, re.MULTILINE)
     assert found, text
     return float(found.group(1))
 
@@ -208,16 +209,19 @@ EC_KEY = ECKey.generate_key("P-256", parameters={"kid": "partner"}, private=True
 
 @pytest.fixture(scope="module")
 def parsing(server: Server) -> Server:
-    """An HMAC JWT access token manager, a JWT token processor trusting EC_KEY, a SAML processor trusting
+    """An ES256 JWT access token manager (64-byte signatures: 86 characters, so ``==`` is valid padding
+    for a lenient decoder), a JWT token processor trusting EC_KEY, a SAML processor trusting
     the STS's own signer, and mappings from both to the SAML generator."""
     with server.admin() as admin:
         def ok(method: str, path: str, body: dict[str, Any], status: int = 201) -> None:
             answer = admin.request(method, path, json=body)
             assert answer.status_code == status, (path, answer.text)
 
-        ok("POST", "/oauth/accessTokenManagers", jwtkit.body("jwt", {"JWS Algorithm": "HS256",
-                                                                      "Active Symmetric Key ID": "hk"},
-                                                             [("hk", jwtkit.secret(32)[1])]))
+        ok("POST", "/keyPairs/signing/generate", {**RSA_SETTINGS, "id": "ecsigner", "keyAlgorithm": "EC",
+                                                  "keySize": 256})
+        ok("POST", "/oauth/accessTokenManagers", jwtkit.body("jwt", {"JWS Algorithm": "ES256",
+                                                                      "Active Signing Certificate Key ID": "ck"},
+                                                             certificates=[("ck", "ecsigner")]))
         jwks = json.dumps({"keys": [EC_KEY.as_dict(private=False)]})
         ok("POST", "/idp/tokenProcessors", {
             "id": "jwtp", "name": "JWT in", "pluginDescriptorRef": {"id": JWT_PROC},
@@ -266,9 +270,11 @@ def test_a_jws_with_padding_appended_is_refused_by_introspection(parsing: Server
         assert issued.status_code == 200, issued.text
         token = issued.json()["access_token"]
         assert client.post("/as/introspect.oauth2", auth=APP, data={"token": token}).json()["active"] is True
+        before = metric(parsing, "tokensmith_malformed_input_total", "jose", "input")
         padded = token + ("==" if tamper == "%3D%3D" else tamper)
         answer = client.post("/as/introspect.oauth2", auth=APP, data={"token": padded})
         assert answer.status_code == 200 and answer.json() == {"active": False}
+        assert metric(parsing, "tokensmith_malformed_input_total", "jose", "input") > before
         for foreign in (token.replace("-", "+").replace("_", "/"), token[:-2] + "\n" + token[-2:]):
             if foreign != token:
                 assert client.post("/as/introspect.oauth2", auth=APP,
@@ -297,6 +303,7 @@ def test_scopes_split_on_other_spaces_are_invalid_scope(parsing: Server, space: 
         answer = client.post("/as/token.oauth2", auth=APP, data={"grant_type": "client_credentials",
                                                                  "scope": f"read{space}write"})
         assert answer.status_code == 400 and answer.json()["error"] == "invalid_scope", answer.text
+    assert metric(parsing, "tokensmith_malformed_input_total", "scope", "input") >= 1
 
 
 def test_text_after_an_assertion_in_on_behalf_of_or_act_as_is_a_soap_fault(parsing: Server) -> None:
@@ -318,6 +325,7 @@ def test_text_after_an_assertion_in_on_behalf_of_or_act_as_is_a_soap_fault(parsi
             code = fault_code(answer.content)
             assert code != "wst:RequestFailed" and b"Fault" in answer.content, answer.text
     assert "Traceback" not in parsing.stderr(), parsing.stderr()
+    assert metric(parsing, "tokensmith_malformed_input_total", "xml", "input") >= 4
 
 
 def test_a_one_character_export_password_is_refused(parsing: Server, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from tokensmith.config.snapshot import Snapshot
 from tokensmith.crypto.secretbox import SecretBox
 from tokensmith.keys.central import CentralKeys
 from tokensmith.keys.remote import RemoteJwks
+from tokensmith.metrics import Metrics
 from tokensmith.state.base import TokenState
 from tokensmith.state.throttle import Throttle
 
@@ -23,3 +24,9 @@ class Runtime:
     central_keys: CentralKeys | None = None  # centralized signing keys (JWT managers, /pf/JWKS)
     remote_jwks: RemoteJwks | None = None  # partners' JWK sets fetched from URLs
     throttle: Throttle | None = None  # guessing of client secrets and passwords (None: not throttled)
+    metrics: Metrics | None = None
+
+    def count_malformed(self, what: str) -> None:
+        """Count an input refused by strict parsing (``tokensmith_malformed_input_total``)."""
+        if what and self.metrics is not None:
+            self.metrics.inc("tokensmith_malformed_input_total", what)

@@ -30,8 +30,10 @@ def parse(requested: str) -> list[str]:
     names = [name for name in requested.split(" ") if name]
     for name in names:
         if not SCOPE_TOKEN.fullmatch(name):
-            raise _invalid("The scope parameter holds a character RFC 6749 does not allow in scope names "
-                           "(scopes are separated by single spaces, U+0020)")
+            error = _invalid("The scope parameter holds a character RFC 6749 does not allow in scope names "
+                             "(scopes are separated by single spaces, U+0020)")
+            error.malformed = "scope"
+            raise error
     return list(dict.fromkeys(names))
 
 

@@ -37,6 +37,7 @@ async def token_endpoint(rt: Runtime, request: Request) -> Response:
     try:
         return await _token(rt, request)
     except OAuthError as error:
+        rt.count_malformed(error.malformed)
         return error_response(error)
 
 

@@ -83,7 +83,7 @@ def _guard(rt: Runtime, address: str) -> PasswordGuard | None:
 
 
 def _refused(error: TokenRefused) -> StsFault:
-    return StsFault(error.code, error.message)
+    return StsFault(error.code, error.message, malformed=error.malformed)
 
 
 async def sts_endpoint(rt: Runtime, request: Request, role: str) -> Response:
@@ -98,7 +98,7 @@ async def sts_endpoint(rt: Runtime, request: Request, role: str) -> Response:
         try:
             root = x.parse(request.body)
         except XmlRefused as exc:
-            raise StsFault("InvalidRequest", f"The request is refused: {exc}") from exc
+            raise StsFault("InvalidRequest", f"The request is refused: {exc}", malformed="xml") from exc
         env = soap.read(root)
         soap_ns, relates = env.soap, env.message_id
         now = rt.clock.now()
@@ -116,14 +116,17 @@ async def sts_endpoint(rt: Runtime, request: Request, role: str) -> Response:
             payload = await _translate(sts, env, rst, call, now, manager_check(rt, snapshot))
         return soap.response(env.soap, payload)
     except StsFault as fault:
+        rt.count_malformed(fault.malformed)
         return soap.fault_response(fault, soap_ns, trust_ns, relates)
     except TokenRefused as error:
+        rt.count_malformed(error.malformed)
         return soap.fault_response(_refused(error), soap_ns, trust_ns, relates)
     except Throttled as locked:  # the password was not checked
         throttled = StsFault("FailedAuthentication", "Too many failed attempts; try again later", 429,
                              headers={"retry-after": str(locked.retry_after)})
         return soap.fault_response(throttled, soap_ns, trust_ns, relates)
     except etree.LxmlError as exc:  # malformed XML in some token position: the sender's fault, not ours
+        rt.count_malformed("xml")
         bad = StsFault("InvalidRequest", f"The request holds malformed XML: {exc}")
         return soap.fault_response(bad, soap_ns, trust_ns, relates)
     except Exception:  # never a bare error page: log it and answer with a SOAP fault

@@ -88,7 +88,8 @@ class IssuedToken:
 class TokenRefused(Exception):
     """A processor refused an incoming token, or a generator cannot issue what was asked."""
 
-    def __init__(self, message: str, code: str = "InvalidSecurityToken") -> None:
+    def __init__(self, message: str, code: str = "InvalidSecurityToken", malformed: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.malformed = malformed  # which strict-parsing rule refused the token (metrics), if any

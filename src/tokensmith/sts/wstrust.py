@@ -162,7 +162,7 @@ def _incoming_from(container: etree._Element) -> Incoming | None:
     request is refused naming the first one."""
     if (container.text or "").strip() or any((node.tail or "").strip() for node in container):
         raise StsFault("InvalidRequest", f"{x.local(container.tag)} holds text beside its token; send only the "
-                                         "token element")
+                                         "token element", malformed="xml")
     skipped = ""
     for node in container:
         if node.tag == q(WSSE, "UsernameToken"):

@@ -314,6 +314,7 @@ class JwtType:
                      now: float) -> tuple[JwtAtm, dict[str, Any]] | None:
         """The manager that issued ``token`` and its claims, when the token is authentic and current."""
         if not strict_compact(token):  # padding or foreign characters: not one of ours (crypto/compact.py)
+            rt.count_malformed("jose")
             return None
         header = _header(token)
         if header is None or not isinstance(header.get("alg"), str):

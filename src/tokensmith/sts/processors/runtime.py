@@ -166,7 +166,7 @@ class JwtProcessor:
         else:
             if not strict_compact(token.value, (3,)):  # joserfc alone accepts padding and stray characters
                 raise TokenRefused("Only signed JWTs in the JWS compact serialisation (three parts of unpadded "
-                                   "base64url) are accepted")
+                                   "base64url) are accepted", malformed="jose")
             keys = await self._keys(now)
             known = VERIFIED_JWTS.get(token.value, keys, self.algorithms)
             if known is not None:
