@@ -342,3 +342,23 @@ async def test_no_issuer_in_the_server_settings_is_a_fault_naming_the_setting(
     assert fault_code(response.content) == "wst:RequestFailed"
     assert b"saml2EntityId" in response.content
 
+
+
+async def test_a_saml2_connection_asked_for_saml11_splits_uri_attribute_names(sp: Admin, http: httpx.AsyncClient,
+                                                                              tmp_path: Path) -> None:
+    claim = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
+    body = sp_connection()
+    body["wsTrust"]["attributeContract"]["extendedAttributes"] = [{"name": claim}]
+    body["wsTrust"]["tokenProcessorMappings"][0]["attributeContractFulfillment"] = {
+        "TOKEN_SUBJECT": {"source": {"type": "TOKEN"}, "value": "username"},
+        claim: {"source": {"type": "TEXT"}, "value": "alice@example.com"}}
+    await sp.ok("POST", "/idp/spConnections", body)
+    saml2 = requested_token((await _post(http, wcf_issue("alice", "alice-password-1", applies_to=SERVICE))).content)
+    assert saml2.xpath("string(//saml:Attribute/@Name)", namespaces=NS) == claim
+    response = await _post(http, wcf_issue("alice", "alice-password-1", applies_to=SERVICE, token_type=SAML1_TT))
+    assertion = requested_token(response.content)
+    assert_schema_valid(assertion, "1.1")
+    attribute = assertion.xpath("//saml1:Attribute", namespaces=NS)[0]
+    assert (attribute.get("AttributeNamespace"), attribute.get("AttributeName")) == (
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims", "upn")
+    assert xmlsec1_verify(etree.tostring(assertion), await _cert(sp), tmp_path, "1.1").returncode == 0

@@ -75,8 +75,11 @@ class CompiledSpConnection:
 def _saml1_names(doc: Mapping[str, Any]) -> dict[str, str]:
     names = {}
     for attr in (sp.ws_trust(doc).get("attributeContract") or {}).get("extendedAttributes") or []:
-        namespace = (attr.get("namespace") or sp.O365_NAMESPACE).rstrip("/")
-        names[attr["name"]] = f"{namespace}/{attr['name']}"
+        name, namespace = attr["name"], attr.get("namespace")
+        if not namespace and "://" in name:  # a URI name: the writer splits it into namespace and name
+            names[name] = name
+            continue
+        names[name] = f"{(namespace or sp.O365_NAMESPACE).rstrip('/')}/{name}"
     return names
 
 
