@@ -122,3 +122,14 @@ def test_signed_bytes_verify_with_signxml_over_exactly_the_written_assertion(
     assert signature is not None
     root.remove(signature)
     assert etree.tostring(root, method="c14n", exclusive=True) == _written(spec)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.floats(min_value=0, max_value=4e9, allow_nan=False),
+                 st.integers(min_value=0, max_value=4_000_000_000).map(lambda s: s + 0.9999996),
+                 st.integers(min_value=0, max_value=4_000_000_000).map(lambda s: s + 0.0005)))
+def test_instants_are_what_datetime_writes(moment: float) -> None:
+    from datetime import UTC, datetime
+
+    value = datetime.fromtimestamp(moment, UTC)
+    assert saml.instant(moment) == value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
