@@ -36,7 +36,7 @@ def test_sp_connection_walkthrough(start_server: ServerFactory, tmp_path: Path) 
     assert "issuer:     https://idp.example.com" in out and "subject:    alice" in out, out
     assert "audience:   https://orders.example.com/ws" in out, out
     assert "attribute:  role = ['buyer']" in out, out
-    assert re.search(r"^OK$", out, re.MULTILINE), out
+    assert re.search(r"^OK\nSignedInfo References \(ok/all\): 1/1$", out, re.MULTILINE), out
     assert "No SP connection has partner service id 'https://other.example.com/'" in out, out
     assertion = (tmp_path / "sp-assertion.xml").read_bytes()
     assert assertion.startswith(b"<saml:Assertion ") and b"ds:Signature" in assertion
