@@ -57,8 +57,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="this region's Redis replica; token lookups go there first "
                             "(or TOKENSMITH_REDIS_REPLICA_URL)")
     serve.add_argument("--base-url", default=os.environ.get("TOKENSMITH_BASE_URL"),
-                       help="public base URL of the runtime endpoints, used as issuer and in discovery "
-                            "documents (default: taken from each request's Host header)")
+                       help="public base URL of the runtime endpoints: the issuer and the prefix of every URL "
+                            "in the discovery documents, unless /serverSettings federationInfo.baseUrl is set "
+                            "(default: from --host and --port; never from a request's Host header; or "
+                            "TOKENSMITH_BASE_URL)")
+    serve.add_argument("--admin-base-url", default=os.environ.get("TOKENSMITH_ADMIN_BASE_URL"),
+                       help="public base URL of the admin listener, for the admin API's location links "
+                            "(default: from --host and --admin-port; or TOKENSMITH_ADMIN_BASE_URL)")
     serve.add_argument("--forwarded-allow-ips", default=os.environ.get("TOKENSMITH_FORWARDED_ALLOW_IPS"),
                        help="comma-separated proxy addresses whose X-Forwarded-For/-Proto headers are "
                             "trusted (default: none are trusted)")
@@ -144,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(
             data_dir=args.data_dir, host=args.host, port=args.port, admin_port=args.admin_port,
             workers=args.workers, cert_file=args.cert, key_file=args.key, node_id=args.node_id,
-            log_level=args.log_level, base_url=args.base_url, forwarded_allow_ips=args.forwarded_allow_ips,
+            log_level=args.log_level, base_url=args.base_url, admin_base_url=args.admin_base_url,
+            forwarded_allow_ips=args.forwarded_allow_ips,
             key_rotation_period=args.key_rotation_days * 86400.0,
             credential_cache_seconds=args.credential_cache_seconds,
             region=args.region, redis_url=args.redis_url or None, redis_replica_url=args.redis_replica_url or None,

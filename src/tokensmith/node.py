@@ -32,6 +32,7 @@ from tokensmith.keys.ring import KeyLoader
 from tokensmith.metrics import Metrics
 from tokensmith.oauth.runtime import Runtime
 from tokensmith.pcv.verified import VERIFIED_PASSWORDS
+from tokensmith.publicurl import admin_base_url, runtime_base_url
 from tokensmith.settings import Settings
 from tokensmith.state.base import TokenState
 from tokensmith.state.replication import DEFAULT_POLICY, SyncPolicy
@@ -112,6 +113,14 @@ class Node:
     def _refresh_from_cluster(self) -> None:
         """Called by the watcher thread when the store holds a newer version."""
         self._install(build(self.store.load(), self.keys), "cluster")
+
+    def base_url(self) -> str:
+        """The runtime base URL this node advertises (issuer, discovery documents); never from a request."""
+        return runtime_base_url(self.settings, self.snapshot().base_url)
+
+    def admin_base_url(self) -> str:
+        """The admin listener's base URL, for admin API links; never from a request."""
+        return admin_base_url(self.settings)
 
     def model(self) -> ConfigModel:
         return self.store.load()

@@ -94,7 +94,7 @@ def run_worker(settings: Settings, index: int) -> None:
     app = build_app(node, settings, f"{settings.node_id}/{index}")
     runtime_sock = bind(settings.host, settings.port)
     balance = ConnectionBalance(settings.data_dir / "workers.bin", index, settings.workers)
-    listener = RuntimeServer(app.runtime.dispatch, base_url=settings.base_url,
+    listener = RuntimeServer(app.runtime.dispatch, base_url=node.base_url,
                              forwarded_allow_ips=settings.forwarded_allow_ips, balance=balance,
                              metrics=node.metrics)
 

@@ -23,7 +23,8 @@ class Settings:
     cert_file: Path | None = None
     key_file: Path | None = None
     node_id: str = "node-1"
-    base_url: str | None = None
+    base_url: str | None = None  # runtime base URL unless /serverSettings names one (see publicurl)
+    admin_base_url: str | None = None  # admin API links; None: from --host and --admin-port
     forwarded_allow_ips: str | None = None  # trust X-Forwarded-* only from these proxies
     purge_interval: float = 60.0
     key_rotation_period: float = 30 * 86400.0  # seconds between rotations of the centralized signing keys
@@ -76,8 +77,12 @@ class Settings:
                 raise ConfigurationError(f"{name} must be between 0 and 65535")
         if self.port == self.admin_port and self.port != 0:
             raise ConfigurationError("--port and --admin-port must differ")
-        if self.base_url is not None and not self.base_url.startswith(("https://", "http://")):
-            raise ConfigurationError("--base-url must start with https:// or http://")
+        from tokensmith.publicurl import problem
+
+        for option, url in (("--base-url", self.base_url), ("--admin-base-url", self.admin_base_url)):
+            reason = problem(url) if url is not None else None
+            if reason is not None:
+                raise ConfigurationError(f"{option} {reason}")
         if (self.cert_file is None) != (self.key_file is None):
             raise ConfigurationError("--cert and --key must be given together")
         for p in (self.cert_file, self.key_file):

@@ -4,7 +4,7 @@ Each test sends the raw bytes an attacker sent and checks the answer RFC 9112 as
 that is missing, doubled or not an authority is a 400 (and never reaches the discovery document);
 a good request pipelined before a malformed one is still answered; ``Upgrade: h2c`` is answered
 over HTTP/1.1; ``HTTP/2.0`` in the request line is a 505; an absolute-form target for this server
-is served.
+is served; a forged ``Host`` changes nothing the server advertises, on any worker.
 """
 
 from __future__ import annotations
@@ -116,3 +116,36 @@ def test_refusals_are_counted_for_the_whole_node(server: Server) -> None:
         send(server, metadata_request(b"Host: 127.0.0.1\r\n", b"2.0"))
     send(server, b"GET http://evil.example/ HTTP/1.1\r\nHost: evil.example\r\n\r\n")
     assert (refusals(server, "505"), refusals(server, "421")) == (before[0] + 4, before[1] + 1)
+
+
+def issuers(server: Server, host: bytes, rounds: int = 6) -> set[str]:
+    """The issuer of both discovery documents over several new connections (so on every worker)."""
+    seen = set()
+    for _ in range(rounds):
+        for path in (METADATA, b"/.well-known/openid-configuration"):
+            raw = b"GET " + path + b" HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n"
+            (status, _, body), = send(server, raw)
+            assert status == 200
+            doc = json.loads(body)
+            assert {doc["token_endpoint"], doc["jwks_uri"]} == {doc["issuer"] + "/as/token.oauth2",
+                                                                 doc["issuer"] + "/pf/JWKS"}
+            seen.add(doc["issuer"])
+    return seen
+
+
+def test_a_forged_host_does_not_change_the_advertised_issuer(server: Server) -> None:
+    assert issuers(server, b"evil.example") == {server.runtime_url}
+    assert issuers(server, b"127.0.0.1:PORT") == {server.runtime_url}
+
+
+def test_the_issuer_follows_the_server_settings_base_url_on_every_worker(server: Server) -> None:
+    with server.admin() as admin:
+        put = admin.put("/serverSettings", json={"federationInfo": {"baseUrl": "https://sts.example.com"}})
+        assert put.status_code == 200, put.text
+        try:
+            assert issuers(server, b"evil.example") == {"https://sts.example.com"}
+            bad = admin.put("/serverSettings", json={"federationInfo": {"baseUrl": 'https://"><script>'}})
+            assert bad.status_code == 422
+        finally:
+            assert admin.put("/serverSettings", json={"federationInfo": {}}).status_code == 200
+    assert issuers(server, b"evil.example") == {server.runtime_url}

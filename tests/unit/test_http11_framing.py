@@ -166,7 +166,7 @@ async def test_absolute_form_for_another_server_is_misdirected(served: int, targ
 
 
 async def test_absolute_form_names_the_configured_base_url() -> None:
-    server, port = await start(base_url="https://sts.example.com")
+    server, port = await start(base_url=lambda: "https://sts.example.com")
     try:
         ok = await exchange(port, get(b"https://STS.example.com:443/x", headers=b"Host: a\r\nConnection: close\r\n"))
         assert responses(ok)[0][0] == 200

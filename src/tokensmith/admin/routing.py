@@ -45,7 +45,9 @@ class Deps:
     key_users: KeyPairUsage = field(default_factory=key_pair_users)
 
     def ctx(self, request: Request) -> AdminContext:
-        base = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}{BASE}"
+        """The services' context for one admin request. Its ``location`` links start with the
+        configured admin base URL (``--admin-base-url``), never with the request's ``Host``."""
+        base = self.node.admin_base_url() + BASE
         return AdminContext(self.node.box, self.node.clock, base, self.atm_types, self.pcv_types)
 
     def read(self, fn: Callable[[ConfigModel], T]) -> T:

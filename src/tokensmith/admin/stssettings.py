@@ -13,6 +13,7 @@ from tokensmith.config.model import SETTINGS, TRUSTED_CA, ConfigModel
 from tokensmith.crypto.secretbox import SecretBoxError
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
 from tokensmith.keys import material as km
+from tokensmith.publicurl import problem
 from tokensmith.sts.certs import certificate_from_text, der_b64
 from tokensmith.sts.usage import GENERAL_SETTINGS
 
@@ -68,6 +69,11 @@ def put_server(model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
     for key, value in info.items():
         if not isinstance(value, str):
             errors.add(f"federationInfo.{key}", "must be a string")
+    base = info.get("baseUrl")
+    if isinstance(base, str) and base:
+        reason = problem(base)  # it becomes the issuer and the prefix of every advertised endpoint
+        if reason is not None:
+            errors.add("federationInfo.baseUrl", f"The base URL {reason}.")
     errors.raise_if_any()
     model.put(SETTINGS, SERVER, {"federationInfo": info, **{k: body[k] for k in DESCRIPTIVE if k in body}})
     return get_server(model)

@@ -72,6 +72,7 @@ class Snapshot:
     keys: KeyRing = field(default_factory=KeyRing)  # loaded signing key pairs
     atm_types: tuple[AtmType, ...] = ()  # every token format, asked in turn at introspection and revocation
     sts: sts_runtime.StsRuntime = field(default_factory=sts_runtime.StsRuntime)  # WS-Trust STS
+    base_url: str = ""  # /serverSettings federationInfo.baseUrl ("": none; see tokensmith.publicurl)
 
     def atm_for_resource(self, resource: str) -> str | None:
         for prefix, atm_id in self.resource_index:
@@ -158,4 +159,6 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
         keys=ring,
         atm_types=tuple(types.values()),
         sts=sts_runtime.build(model, ring),
+        base_url=str((((model.get(SETTINGS, "serverSettings") or {}).get("federationInfo")) or {})
+                     .get("baseUrl") or "").rstrip("/"),
     )

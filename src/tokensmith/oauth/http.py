@@ -24,7 +24,6 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes = b""
     client_ip: str = ""
-    base_url: str = ""
     query: str = ""
 
 

@@ -1,6 +1,8 @@
 """Authorization server metadata (RFC 8414) and the OpenID discovery document.
 
-Both describe only what this server actually offers with its current configuration.
+Both describe only what this server actually offers with its current configuration. Every URL in
+them starts with the configured base URL (``tokensmith.publicurl``), never with the request's
+``Host``: the documents are cacheable, so a forged ``Host`` must not end up in them.
 """
 
 from __future__ import annotations
@@ -8,15 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from tokensmith.config.snapshot import Snapshot
-from tokensmith.oauth.http import Request, Response, json_response
+from tokensmith.oauth.http import Response, json_response
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 TOKEN_AUTH_METHODS = [*AUTH_METHODS, "none"]  # public clients send only client_id
 GRANT_TYPES = ["client_credentials", "password", "refresh_token"]
 
 
-def metadata(snapshot: Snapshot, request: Request) -> dict[str, Any]:
-    base = request.base_url
+def metadata(snapshot: Snapshot, base: str) -> dict[str, Any]:
     scopes = sorted(snapshot.scopes.common | set(snapshot.scopes.common_groups))
     return {
         "issuer": base,
@@ -33,7 +34,7 @@ def metadata(snapshot: Snapshot, request: Request) -> dict[str, Any]:
     }
 
 
-def metadata_endpoint(snapshot: Snapshot, request: Request) -> Response:
-    response = json_response(metadata(snapshot, request))
+def metadata_endpoint(snapshot: Snapshot, base: str) -> Response:
+    response = json_response(metadata(snapshot, base))
     response.headers = [(b"content-type", b"application/json"), (b"cache-control", b"max-age=300")]
     return response

@@ -39,12 +39,11 @@ def _error(status: int, error: str, description: str) -> Response:
 class RuntimeApp:
     def __init__(self, node: Node, worker_label: str = "") -> None:
         self.node = node
-        self.base_url = (node.settings.base_url or "").rstrip("/")
         rt = node.runtime
         self.worker_label = worker_label.encode()
 
         async def metadata(request: Request) -> Response:
-            return metadata_endpoint(node.snapshot(), request)
+            return metadata_endpoint(node.snapshot(), node.base_url())
 
         async def heartbeat(request: Request) -> Response:
             headers = [(b"content-type", b"text/plain"), (b"cache-control", b"no-store")]
@@ -119,8 +118,7 @@ class RuntimeApp:
                 return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         client = scope.get("client")
-        request = Request(scope["method"], scope["path"], headers, body,
-                          client[0] if client else "", self.base_url or _base_url(scope, headers),
+        request = Request(scope["method"], scope["path"], headers, body, client[0] if client else "",
                           scope.get("query_string", b"").decode("latin-1"))
         await self._send(send, await self.dispatch(request))
 
@@ -140,10 +138,3 @@ class RuntimeApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-
-def _base_url(scope: Scope, headers: dict[str, str]) -> str:
-    host = headers.get("host")
-    if not host:
-        server = scope.get("server") or ("localhost", 0)
-        host = f"{server[0]}:{server[1]}"
-    return f"{scope.get('scheme', 'http')}://{host}"

@@ -64,15 +64,14 @@ def error_body(status: int, error: str, description: str) -> Response:
 
 class Connection(asyncio.Protocol):
     __slots__ = ("body", "body_bytes", "body_left", "busy", "closing", "eof", "header_bytes", "headers", "host_ok",
-                 "parser", "paused", "peer", "pending", "queue", "reading", "refusal", "scheme", "server", "shed",
-                 "since", "transport", "url", "write_paused")
+                 "parser", "paused", "peer", "pending", "queue", "reading", "refusal", "server", "shed",
+                 "since", "transport", "upgrading", "url", "write_paused")
 
     def __init__(self, server: RuntimeServer) -> None:
         self.server = server
         self.transport: asyncio.Transport | None = None
         self.parser = _parser(self)
         self.peer = ""
-        self.scheme = server.scheme
         self.queue: deque[tuple[Request, bool]] = deque()
         self.busy = False
         self.shed = False  # told to close so that the node's connections spread evenly
@@ -90,6 +89,7 @@ class Connection(asyncio.Protocol):
         self.body_bytes = 0
         self.body_left = 0  # body bytes still to come after an Upgrade request's head
         self.pending = (b"", False)  # that request's method and keep-alive, from the parser it had
+        self.upgrading = False  # the request being read asks for a protocol upgrade
         self.host_ok = ""  # the last Host value found valid on this connection (clients repeat it)
 
     # ------------------------------------------------------------------ transport events
@@ -180,8 +180,10 @@ class Connection(asyncio.Protocol):
         if self.refusal is not None or self.closing:
             return
         headers = self.headers
+        parser = self.parser
         try:
-            http10 = check_version(self.parser.get_http_version())
+            version = parser.get_http_version()
+            http10 = False if version == "1.1" else check_version(version)
             host = headers.get("host")
             if host is None:
                 if not http10:
@@ -190,7 +192,8 @@ class Connection(asyncio.Protocol):
                 if not valid_host(host):
                     raise Refusal(400, "The Host header is not a valid host name and port")
                 self.host_ok = host
-            if self.url[:1] != b"/":
+            url = self.url
+            if not url or url[0] != 47:  # not origin-form ("/...")
                 self._target()
         except Refusal as refused:
             self._fail(refused.status, refused.description)
@@ -198,9 +201,13 @@ class Connection(asyncio.Protocol):
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.server.max_body:
             self._fail(413, "The request body is too large")
-        elif "upgrade" in headers and "transfer-encoding" in headers and self.parser.should_upgrade():
-            self._fail(400, "A protocol upgrade request cannot have a chunked body here")
-        elif headers.get("expect", "").lower() == "100-continue" and self.transport is not None:
+            return
+        if "upgrade" in headers and parser.should_upgrade():
+            if "transfer-encoding" in headers:
+                self._fail(400, "A protocol upgrade request cannot have a chunked body here")
+                return
+            self.upgrading = True  # llhttp hands its body (if any) and what follows to us: see _upgraded()
+        if headers.get("expect", "").lower() == "100-continue" and self.transport is not None:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def _target(self) -> None:
@@ -226,7 +233,8 @@ class Connection(asyncio.Protocol):
             self.reading = False
             return
         parser = self.parser
-        if "upgrade" in self.headers and parser.should_upgrade():
+        if self.upgrading:
+            self.upgrading = False
             length = self.headers.get("content-length", "0")
             self.body_left = int(length) if length.isdigit() else 0
             if self.body_left:  # llhttp leaves an Upgrade request's body to us: see _upgraded()
@@ -260,16 +268,14 @@ class Connection(asyncio.Protocol):
         path, _, query = self.url.partition(b"?")
         method = method_bytes.decode("latin-1")
         headers = self.headers
-        client, scheme = self.peer, self.scheme
+        client = self.peer
         trust = self.server.proxies
         if trust.enabled:
-            client, scheme = trust.resolve(client, scheme, headers)
+            client = trust.client_of(client, headers)
         target = path.decode("latin-1")
         if "%" in target:
             target = unquote(target)
-        request = Request(method, target, headers, b"".join(self.body), client,
-                          self.server.base_url or f"{scheme}://{headers.get('host') or self.server.authority}",
-                          query.decode("latin-1"))
+        request = Request(method, target, headers, b"".join(self.body), client, query.decode("latin-1"))
         self.queue.append((request, keep_alive))
         if len(self.queue) > MAX_QUEUED:
             self._pause()

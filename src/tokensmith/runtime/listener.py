@@ -8,6 +8,7 @@ import contextlib
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from email.utils import formatdate
 
 from tokensmith.metrics import INDEX, Metrics
@@ -34,22 +35,21 @@ class Clockwork:
 class RuntimeServer:
     """One worker's runtime listener on an already bound socket."""
 
-    def __init__(self, dispatch: Dispatch, *, base_url: str | None = None, forwarded_allow_ips: str | None = None,
+    def __init__(self, dispatch: Dispatch, *, base_url: Callable[[], str] | None = None,
+                 forwarded_allow_ips: str | None = None,
                  keep_alive: float = 30.0, request_timeout: float = 30.0, max_body: int = 64 * 1024,
                  balance: ConnectionBalance | None = None, metrics: Metrics | None = None) -> None:
         self.dispatch = dispatch
         self.metrics = metrics
         self.balance = balance
-        self.base_url = (base_url or "").rstrip("/")
+        self.base_url = base_url  # the advertised base URL (Node.base_url): its authority is this server's
         self.proxies = ProxyTrust(forwarded_allow_ips)
         self.keep_alive = keep_alive
         self.request_timeout = request_timeout
         self.max_body = max_body
         self.connections: set[Connection] = set()
         self.clock = Clockwork()
-        self.scheme = "http"
-        self.authority = "localhost"
-        self.own: set[str] = set()  # authorities served in absolute-form targets (besides each local address)
+        self.own: set[str] = set()  # the bound address's authorities, served in absolute-form targets
         self.stopping = False
         self._server: asyncio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -62,12 +62,7 @@ class RuntimeServer:
 
     async def start(self, sock: socket.socket, ssl_context: ssl.SSLContext | None = None) -> None:
         self._loop = asyncio.get_running_loop()
-        self.scheme = "https" if ssl_context is not None else "http"
-        host, port = sock.getsockname()[:2]
-        self.authority = f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
-        self.own = local_authorities((host, port))
-        if self.base_url:
-            self.own.add(url_authority(self.base_url))
+        self.own = local_authorities(sock.getsockname())
         self._server = await self._loop.create_server(lambda: Connection(self), sock=sock, ssl=ssl_context,
                                                       backlog=2048)
         self._sweeper = self._loop.create_task(self._sweep(), name="tokensmith-runtime-sweeper")
@@ -75,9 +70,12 @@ class RuntimeServer:
     def authorities(self, transport: asyncio.BaseTransport | None) -> set[str]:
         """The authorities this server answers for on a connection: the configured base URL's,
         the bound address's and the connection's local address (binding 0.0.0.0 has many)."""
-        if transport is None:
-            return self.own
-        return self.own | local_authorities(transport.get_extra_info("sockname"))
+        names = set(self.own)
+        if self.base_url is not None:
+            names.add(url_authority(self.base_url()))
+        if transport is not None:
+            names |= local_authorities(transport.get_extra_info("sockname"))
+        return names
 
     def refused(self, status: int) -> None:
         """Count a request the listener refused (``tokensmith_http_refusals_total``)."""

@@ -38,15 +38,14 @@ class ProxyTrust:
             return False
         return any(address in net for net in self.networks)
 
-    def resolve(self, peer: str, scheme: str, headers: dict[str, str]) -> tuple[str, str]:
-        """The client address and scheme of a request from ``peer``: its own unless it is a trusted proxy."""
-        if not self.trusts(peer):
-            return peer, scheme
-        proto = headers.get("x-forwarded-proto")
-        if proto in ("http", "https"):
-            scheme = proto
+    def client_of(self, peer: str, headers: dict[str, str]) -> str:
+        """The client address of a request from ``peer``: its own unless it is a trusted proxy.
+
+        (``X-Forwarded-Proto`` changes no URL: the advertised base URLs are configured.)"""
         forwarded = headers.get("x-forwarded-for")
-        return (self.client(peer, forwarded) if forwarded else peer), scheme
+        if not forwarded or not self.trusts(peer):
+            return peer
+        return self.client(peer, forwarded)
 
     def client(self, peer: str, forwarded_for: str) -> str:
         """The right-most address in X-Forwarded-For that is not a trusted proxy (else the left-most)."""
