@@ -28,6 +28,7 @@ def add_command(actions: Any, common: Callable[[argparse.ArgumentParser], None])
     which.add_argument("username", nargs="?", help="an administrator (admin API and console sign-ins)")
     which.add_argument("--client", metavar="CLIENT_ID", help="an OAuth client (its client secret)")
     which.add_argument("--sts-user", metavar="USERNAME", help="a UsernameToken user at the STS")
+    which.add_argument("--password-user", metavar="USERNAME", help="a user of the OAuth password grant")
     which.add_argument("--address", metavar="ADDRESS", help="a source address (every identity from it)")
     unlock.set_defaults(admin_action=run_unlock)
 
@@ -37,6 +38,8 @@ def _group(args: argparse.Namespace) -> tuple[str, str]:
         return identity_group("client", args.client), f"client '{args.client}'"
     if args.sts_user:
         return identity_group("sts", args.sts_user), f"STS user '{args.sts_user}'"
+    if args.password_user:
+        return identity_group("password", args.password_user), f"password-grant user '{args.password_user}'"
     if args.address:
         return address_group(args.address), f"address {args.address}"
     return identity_group("admin", args.username), f"administrator '{args.username}'"

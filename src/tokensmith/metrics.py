@@ -21,7 +21,7 @@ from pathlib import Path
 
 SLOTS = 64
 OPERATIONS = ("issue", "refresh", "extend", "revoke", "revoke_jti", "shared")
-SECRETS = ("client", "admin", "sts")  # kinds of guessed secrets (tokensmith.state.throttle.KINDS)
+SECRETS = ("client", "admin", "sts", "password")  # kinds of guessed secrets (tokensmith.state.throttle.KINDS)
 MALFORMED = ("jose", "scope", "xml")  # inputs refused by strict parsing
 
 
@@ -54,7 +54,8 @@ FAMILIES = (
            "Runtime requests refused by the HTTP/1.1 listener before any endpoint saw them (RFC 9112 framing, "
            "limits), by status.", "status", ("400", "413", "414", "421", "431", "501", "505")),
     Family("tokensmith_auth_failures_total", "counter",
-           "Failed checks of a client secret, administrator password or UsernameToken password.", "secret", SECRETS),
+           "Failed checks of a client secret, administrator, UsernameToken or password-grant password.",
+           "secret", SECRETS),
     Family("tokensmith_lockouts_total", "counter",
            "Failures that locked a key (an identity at an address, or an address) for a while.", "secret", SECRETS),
     Family("tokensmith_throttled_total", "counter",

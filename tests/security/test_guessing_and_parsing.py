@@ -41,6 +41,7 @@ from tests.system.server import (
     Server,
     child_env,
     cli,
+    client_body,
     configure,
     poll,
     server_factory,
@@ -171,6 +172,29 @@ def test_wrong_usernametoken_passwords_are_throttled_across_workers(server: Serv
     unlock(server, "--sts-user", "alice")
     issued = clients[0].post("/pf/sts.wst", content=wst2005_issue("alice", "alice-password-1"), headers=headers)
     assert issued.status_code == 200, issued.text
+    for client in clients:
+        client.close()
+
+
+def test_wrong_passwords_in_the_password_grant_are_throttled(server: Server) -> None:
+    with server.admin() as admin:
+        body = {**client_body("ropc", "ropc-secret-0123456789"), "grantTypes": ["RESOURCE_OWNER_CREDENTIALS"]}
+        assert admin.post("/oauth/clients", json=body).status_code == 201
+    clients = list(per_worker(server, "127.0.0.11").values())
+
+    def grant(client: httpx.Client, password: str) -> httpx.Response:
+        return client.post("/as/token.oauth2", auth=("ropc", "ropc-secret-0123456789"), data={
+            "grant_type": "password", "username": "alice", "password": password})
+
+    answers = [grant(clients[i % 2], f"wrong-{i}") for i in range(LIMIT + 2)]
+    assert [a.status_code for a in answers] == [400] * LIMIT + [429, 429]
+    for client in clients:
+        locked = grant(client, "alice-password-1")
+        assert locked.status_code == 429 and locked.json()["error"] == "invalid_grant"
+        assert int(locked.headers["retry-after"]) >= 1
+    assert metric(server, "tokensmith_throttled_total", "password") >= 4
+    assert "Unlocked password-grant user 'alice'" in unlock(server, "--password-user", "alice")
+    assert grant(clients[0], "alice-password-1").status_code == 200
     for client in clients:
         client.close()
 

@@ -17,6 +17,7 @@ from tokensmith.oauth.runtime import Runtime
 from tokensmith.oauth.selection import select
 from tokensmith.pcv.verified import VERIFIED_PASSWORDS
 from tokensmith.state.base import GrantRecord, token_digest
+from tokensmith.state.throttle import UNTHROTTLED, Attempt, Throttled
 
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_PASSWORD = "password"
@@ -133,6 +134,17 @@ async def _client_credentials(rt: Runtime, snapshot: Snapshot, client: RuntimeCl
     return _response(await _issue(rt, atm, client.client_id, scope, attributes, now, None), now, extra=extra)
 
 
+async def _admit_user(rt: Runtime, username: str, address: str) -> Attempt:
+    """The throttle's go-ahead for checking a user's password (before the cache or any hash)."""
+    if rt.throttle is None:
+        return UNTHROTTLED
+    try:
+        return await rt.throttle.begin("password", username, address)
+    except Throttled as locked:
+        raise OAuthError("invalid_grant", "Too many failed sign-ins for this user; try again later", 429,
+                         {"retry-after": str(locked.retry_after)}) from None
+
+
 async def _password(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: dict[str, str],
                     context: dict[str, Any], now: float) -> Response:
     username, password = form.get("username"), form.get("password")
@@ -142,12 +154,14 @@ async def _password(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form
     atm = select(form, client, snapshot)
     if not snapshot.validators:
         raise OAuthError("invalid_grant", "No password credential validator is configured")
+    attempt = await _admit_user(rt, username, str(context.get("ClientIp", "")))
     matched = None
     for validator in snapshot.validators:
         attrs = await VERIFIED_PASSWORDS.validate(validator, username, password, now)
         if attrs is not None:
             matched = validator.id, attrs
             break
+    await (attempt.failed() if matched is None else attempt.succeeded())
     if matched is None:
         raise OAuthError("invalid_grant", "The username or password is not correct")
     validator_id, validator_attrs = matched

@@ -2,11 +2,12 @@
 
 A guess is one check of a secret: a client secret at the token, introspection and revocation
 endpoints, an administrator password at the admin API or the console, a UsernameToken password at
-the STS. Each check is counted on two keys in the token state (so every worker of a node, and every
-node of a cluster, counts the same failures):
+the STS, a user's password in the OAuth password grant. Each check is counted on two keys in the
+token state (so every worker of a node, and every node of a cluster, counts the same failures):
 
 * the identity at its source address (``client:<id>|<address>``, ``admin:<user>|<address>``,
-  ``sts:<processor>:<user>|<address>``): a guesser elsewhere cannot lock a client or a user out;
+  ``sts:<user>|<address>``, ``password:<user>|<address>``): a guesser elsewhere cannot lock a client
+  or a user out;
 * the source address alone (``addr:<address>``): one address trying many identities.
 
 A key that reaches its limit is locked; every further failure after a lock doubles the lock, up to
