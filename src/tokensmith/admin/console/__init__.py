@@ -18,6 +18,7 @@ from tokensmith.admin.console.pages import (
     mappings,
     pcvs,
     scopes,
+    sp_connections,
     sts_instances,
     sts_mappings,
 )
@@ -26,7 +27,7 @@ from tokensmith.admin.routing import Deps
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 # Page modules in navigation order; each adds its routes and navigation entries.
-PAGES = (auth, atms, mappings, clients, scopes, sts_instances, sts_mappings, pcvs, keypairs)
+PAGES = (auth, atms, mappings, clients, scopes, sts_instances, sts_mappings, sp_connections, pcvs, keypairs)
 
 
 def build_console(deps: Deps) -> Console:
