@@ -183,6 +183,8 @@ ERROR_STATUSES = {
     "413": ("The request body is larger than 1 MiB.", True),
     "415": ("The request body is not JSON (Content-Type must be application/json).", True),
     "422": ("Validation error(s) occurred; validationErrors names each field.", False),
+    "429": ("Too many failed sign-ins for this username or address: the credentials were not checked; "
+            "the Retry-After header says when to try again (docs/security.md).", False),
 }
 
 
@@ -194,6 +196,9 @@ def _declare_errors(operation: dict[str, Any], allowed: str) -> None:
             continue
         entry = responses.setdefault(status, {"description": description})
         entry["content"] = {"application/json": {"schema": API_RESULT}}
+        if status == "429":
+            entry["headers"] = {"Retry-After": {"description": "Seconds until the lock ends.",
+                                                "schema": {"type": "integer"}}}
         if status == "405":
             entry["headers"] = {"Allow": {"description": f"The methods this path takes: {allowed}.",
                                           "schema": {"type": "string"}}}
