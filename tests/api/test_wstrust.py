@@ -293,6 +293,18 @@ async def test_basic_authentication_when_enabled(sts: Admin, http: httpx.AsyncCl
     assert allowed.status_code == 200, allowed.text
 
 
+async def test_basic_authentication_guessing_is_throttled(sts: Admin, http: httpx.AsyncClient) -> None:
+    await sts.ok("PUT", "/serverSettings/wsTrustStsSettings", {
+        "basicAuthnEnabled": True, "users": [{"username": "wsc", "password": "wsc-secret-123"}]})
+    for _ in range(10):  # the default limit per identity and address
+        wrong = await _post(http, cxf_issue("alice", "alice-password-1"), auth=("wsc", "wrong-password"))
+        assert wrong.status_code == 401 and fault_code(wrong.content) == "wst:FailedAuthentication"
+    locked = await _post(http, cxf_issue("alice", "alice-password-1"), auth=("wsc", "wsc-secret-123"))
+    assert locked.status_code == 429, locked.text  # the right password is not even checked
+    assert fault_code(locked.content) == "wst:FailedAuthentication"
+    assert int(locked.headers["retry-after"]) > 0
+
+
 async def test_validate_and_sp_sts_with_an_idp_connection(sts: Admin, http: httpx.AsyncClient,
                                                           tmp_path: Path) -> None:
     """A partner IdP's SAML token: validated by a SAML processor (/pf/sts.wst Validate) and, at

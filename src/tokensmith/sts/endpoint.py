@@ -53,7 +53,10 @@ class Call:
     guard: PasswordGuard | None = None  # throttles UsernameToken password guessing
 
 
-def _basic_user(sts: StsRuntime, request: Request, rt: Runtime) -> str:
+async def _basic_user(sts: StsRuntime, request: Request, rt: Runtime) -> str:
+    """The STS's HTTP Basic user, when the WS-Trust settings require one. Its password is a guessed
+    secret like a UsernameToken password, so it is throttled on the same "sts" keys (one count per
+    STS username at an address; ``tokensmith admin unlock --sts-user`` clears both)."""
     header = request.headers.get("authorization", "")
     if not sts.basic_auth:
         return ""
@@ -65,9 +68,14 @@ def _basic_user(sts: StsRuntime, request: Request, rt: Runtime) -> str:
         user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
     except ValueError as exc:
         raise fault from exc
+    attempt = await rt.throttle.begin("sts", user, request.client_ip) if rt.throttle is not None else None
     expected = sts.users.get(user)
     if expected is None or not hmac.compare_digest(rt.box.digest(password), expected):
+        if attempt is not None:
+            await attempt.failed()
         raise fault
+    if attempt is not None:
+        await attempt.succeeded()
     return user
 
 
@@ -104,7 +112,7 @@ async def sts_endpoint(rt: Runtime, request: Request, role: str) -> Response:
         now = rt.clock.now()
         snapshot = rt.snapshot()
         sts = snapshot.sts
-        user = _basic_user(sts, request, rt)
+        user = await _basic_user(sts, request, rt)
         rst = wstrust.parse(env, now)
         trust_ns = rst.trust
         params = parse_qs(request.query)
