@@ -8,19 +8,19 @@ mappings that issue local tokens. Other protocol sections are refused.
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any
 
+from tokensmith.admin.connections import ConnectionKind
 from tokensmith.admin.context import AdminContext, check_name, criteria_as_sent
 from tokensmith.config.model import IDP_CONNECTION, TOKEN_GENERATOR, ConfigModel
-from tokensmith.errors import ErrorCollector, NotFound
+from tokensmith.errors import ErrorCollector
 from tokensmith.keys import material as km
 from tokensmith.sts import usage
 from tokensmith.sts.certs import certificate_from_text, der_b64
 
 PATH = usage.IDP_CONNECTIONS_PATH
-CONNECTION_ID = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
+CONNECTIONS = ConnectionKind(IDP_CONNECTION, "IdP connection")
 UNSUPPORTED = ("idpBrowserSso", "attributeQuery", "idpOAuthGrantAttributeMapping", "inboundProvisioning",
                "oidcClientCredentials", "metadataReloadSettings", "defaultVirtualEntityId", "virtualEntityIds")
 # Kept as sent and returned unchanged; descriptive only (no runtime effect for a WS-Trust connection).
@@ -33,10 +33,7 @@ UNSUPPORTED_CREDENTIALS = ("signingSettings", "decryptionKeyPairRef", "blockEncr
 
 
 def get(model: ConfigModel, connection_id: str) -> dict[str, Any]:
-    doc = model.get(IDP_CONNECTION, connection_id)
-    if doc is None:
-        raise NotFound(f"IdP connection '{connection_id}' does not exist.")
-    return doc
+    return CONNECTIONS.get(model, connection_id)
 
 
 def render(ctx: AdminContext, model: ConfigModel, doc: dict[str, Any]) -> dict[str, Any]:
@@ -174,29 +171,12 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
 
 
 def create(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
-    errors = ErrorCollector()
-    connection_id = body.get("id") or secrets.token_hex(8)
-    if not CONNECTION_ID.match(connection_id):
-        errors.add("id", "The id may use only letters, digits, '.', '_' and '-'")
-    elif model.get(IDP_CONNECTION, connection_id) is not None:
-        errors.add("id", f"An IdP connection with id '{connection_id}' already exists", "duplicate_id")
-    doc = _build(ctx, model, {**body, "id": connection_id}, errors, None)
-    errors.raise_if_any()
-    model.put(IDP_CONNECTION, connection_id, doc)
-    return doc
+    return CONNECTIONS.create(ctx, model, body, _build)
 
 
 def update(ctx: AdminContext, model: ConfigModel, connection_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    existing = get(model, connection_id)
-    errors = ErrorCollector()
-    if body.get("id") not in (None, connection_id):
-        errors.add("id", "The id in the body must match the id in the path")
-    doc = _build(ctx, model, {**body, "id": connection_id}, errors, existing)
-    errors.raise_if_any()
-    model.put(IDP_CONNECTION, connection_id, doc)
-    return doc
+    return CONNECTIONS.update(ctx, model, connection_id, body, _build)
 
 
 def delete(model: ConfigModel, connection_id: str) -> None:
-    get(model, connection_id)
-    model.delete(IDP_CONNECTION, connection_id)
+    CONNECTIONS.delete(model, connection_id)

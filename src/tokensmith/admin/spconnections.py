@@ -21,9 +21,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tokensmith.admin.connections import ConnectionKind
 from tokensmith.admin.context import AdminContext, check_name, public
 from tokensmith.config.model import KEYPAIR, SP_CONNECTION, ConfigModel
-from tokensmith.errors import ErrorCollector, NotFound
+from tokensmith.errors import ErrorCollector
 from tokensmith.keys import material as km
 from tokensmith.keys import stored
 from tokensmith.keys.material import key_facts
@@ -33,7 +34,7 @@ from tokensmith.sts.certs import certificate_from_text, der_b64
 from tokensmith.sts.saml.signing import ALGORITHMS
 
 PATH = usage.SP_CONNECTIONS_PATH
-CONNECTION_ID = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
+CONNECTIONS = ConnectionKind(SP_CONNECTION, "SP connection")
 UNSUPPORTED = ("spBrowserSso", "attributeQuery", "outboundProvision", "metadataReloadSettings")
 UNSUPPORTED_CREDENTIALS = ("outboundBackChannelAuth", "inboundBackChannelAuth")
 READ_ONLY = ("creationDate", "modificationDate", "replicationStatus", "validationErrors")
@@ -43,10 +44,7 @@ NAMESPACE = re.compile(r"^https?://[^/\s]+/\S*[^/\s]$")
 
 
 def get(model: ConfigModel, connection_id: str) -> dict[str, Any]:
-    doc = model.get(SP_CONNECTION, connection_id)
-    if doc is None:
-        raise NotFound(f"SP connection '{connection_id}' does not exist.")
-    return doc
+    return CONNECTIONS.get(model, connection_id)
 
 
 def render(ctx: AdminContext, model: ConfigModel, doc: dict[str, Any]) -> dict[str, Any]:
@@ -273,29 +271,12 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
 
 
 def create(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
-    errors = ErrorCollector()
-    connection_id = body.get("id") or secrets.token_hex(8)
-    if not CONNECTION_ID.match(connection_id):
-        errors.add("id", "The id may use only letters, digits, '.', '_' and '-'")
-    elif model.get(SP_CONNECTION, connection_id) is not None:
-        errors.add("id", f"An SP connection with id '{connection_id}' already exists", "duplicate_id")
-    doc = _build(ctx, model, {**body, "id": connection_id}, errors, None)
-    errors.raise_if_any()
-    model.put(SP_CONNECTION, connection_id, doc)
-    return doc
+    return CONNECTIONS.create(ctx, model, body, _build)
 
 
 def update(ctx: AdminContext, model: ConfigModel, connection_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    existing = get(model, connection_id)
-    errors = ErrorCollector()
-    if body.get("id") not in (None, connection_id):
-        errors.add("id", "The id in the body must match the id in the path")
-    doc = _build(ctx, model, {**body, "id": connection_id}, errors, existing)
-    errors.raise_if_any()
-    model.put(SP_CONNECTION, connection_id, doc)
-    return doc
+    return CONNECTIONS.update(ctx, model, connection_id, body, _build)
 
 
 def delete(model: ConfigModel, connection_id: str) -> None:
-    get(model, connection_id)
-    model.delete(SP_CONNECTION, connection_id)
+    CONNECTIONS.delete(model, connection_id)

@@ -1,0 +1,61 @@
+"""What IdP connections and SP connections share as stored documents: the id rule, and create /
+update / delete around each kind's own ``build`` (which checks a body and returns the document to
+store, collecting every problem in the given :class:`ErrorCollector`).
+
+Both kinds follow PingFederate: a create without an id gets a random one, an update's body may
+repeat the path's id but not name another, and nothing is stored unless every rule holds.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tokensmith.admin.context import AdminContext
+from tokensmith.config.model import ConfigModel
+from tokensmith.errors import ErrorCollector, NotFound
+
+CONNECTION_ID = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
+Doc = dict[str, Any]
+Build = Callable[[AdminContext, ConfigModel, Doc, ErrorCollector, Doc | None], Doc]
+
+
+@dataclass(frozen=True)
+class ConnectionKind:
+    kind: str  # the configuration kind (IDP_CONNECTION, SP_CONNECTION)
+    label: str  # "IdP connection", "SP connection": how messages name one
+
+    def get(self, model: ConfigModel, connection_id: str) -> Doc:
+        doc = model.get(self.kind, connection_id)
+        if doc is None:
+            raise NotFound(f"{self.label} '{connection_id}' does not exist.")
+        return doc
+
+    def create(self, ctx: AdminContext, model: ConfigModel, body: Doc, build: Build) -> Doc:
+        errors = ErrorCollector()
+        connection_id = body.get("id") or secrets.token_hex(8)
+        if not isinstance(connection_id, str) or not CONNECTION_ID.match(connection_id):
+            errors.add("id", "The id may use only letters, digits, '.', '_' and '-'")
+        elif model.get(self.kind, connection_id) is not None:
+            errors.add("id", f"An {self.label} with id '{connection_id}' already exists", "duplicate_id")
+        doc = build(ctx, model, {**body, "id": connection_id}, errors, None)
+        errors.raise_if_any()
+        model.put(self.kind, str(connection_id), doc)
+        return doc
+
+    def update(self, ctx: AdminContext, model: ConfigModel, connection_id: str, body: Doc, build: Build) -> Doc:
+        existing = self.get(model, connection_id)
+        errors = ErrorCollector()
+        if body.get("id") not in (None, connection_id):
+            errors.add("id", "The id in the body must match the id in the path")
+        doc = build(ctx, model, {**body, "id": connection_id}, errors, existing)
+        errors.raise_if_any()
+        model.put(self.kind, connection_id, doc)
+        return doc
+
+    def delete(self, model: ConfigModel, connection_id: str) -> None:
+        self.get(model, connection_id)
+        model.delete(self.kind, connection_id)
