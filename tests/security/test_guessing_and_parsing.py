@@ -49,6 +49,7 @@ from tests.system.server import (
 )
 
 LIMIT = 10  # the default --throttle-failures
+LOCKOUT = 60  # the default --throttle-lockout: seconds of the first lock
 STARTUP = 90.0  # seconds
 LOGIN_TOKEN = re.compile(r'name="login_token" value="([^"]+)"')
 
@@ -113,17 +114,23 @@ def unlock(server: Server, *args: str) -> str:
 def test_500_wrong_client_secrets_then_the_right_one_is_throttled_and_not_confirmed(server: Server) -> None:
     clients = list(per_worker(server, "127.0.0.2").values())
     throttled_before = metric(server, "tokensmith_throttled_total", "client")
-    statuses = [clients[i % 2].post("/as/token.oauth2", data={"grant_type": "client_credentials"},
-                                    auth=(APP[0], f"wrong-{i}")).status_code for i in range(500)]
+    answers = [clients[i % 2].post("/as/token.oauth2", data={"grant_type": "client_credentials"},
+                                   auth=(APP[0], f"wrong-{i}")) for i in range(500)]
+    statuses = [a.status_code for a in answers]
     assert statuses[:LIMIT] == [401] * LIMIT  # both workers counted into one shared count
     assert set(statuses[LIMIT:]) == {429}
+    retry_after = [int(a.headers["retry-after"]) for a in answers[LIMIT:]]
     for client in clients:  # the right secret is refused like a wrong one, on every endpoint and worker
         for path, data in (("/as/token.oauth2", {"grant_type": "client_credentials"}),
                            ("/as/introspect.oauth2", {"token": "x"}), ("/as/revoke_token.oauth2", {"token": "x"})):
             answer = client.post(path, data=data, auth=APP)
             assert answer.status_code == 429, (path, answer.text)
             assert answer.json()["error"] == "invalid_client"
-            assert 1 <= int(answer.headers["retry-after"]) <= 60
+            retry_after.append(int(answer.headers["retry-after"]))
+    # Throttled attempts are not failures: the first lock (LOCKOUT seconds) is never extended by them, so
+    # Retry-After only counts down. Were they counted, each would double the lock towards 900 s.
+    assert max(retry_after) <= LOCKOUT, retry_after
+    assert retry_after == sorted(retry_after, reverse=True), retry_after
     assert metric(server, "tokensmith_throttled_total", "client") - throttled_before >= 500 - LIMIT + 6
     assert "cleared 1" in unlock(server, "--client", APP[0])
     for client in clients:
