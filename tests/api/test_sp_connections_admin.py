@@ -287,3 +287,18 @@ async def test_credentials_sub_resources(sp: Admin) -> None:
     missing = _errors(await sp.put(base + "/decryptionKeys", {"primaryKeyRef": {"id": "nokey"}}))
     assert "credentials.decryptionKeyPairRef.id" in missing
     assert (await sp.get("/idp/spConnections/nothing/credentials/certs")).status_code == 404
+
+
+async def test_two_connections_of_a_kind_cannot_share_an_entity_id(sp: Admin) -> None:
+    await sp.ok("POST", "/idp/spConnections", sp_connection())
+    second = sp_connection("billing", service="urn:service:billing")
+    second["entityId"] = "urn:partner:orders"
+    assert "already has entityId 'urn:partner:orders'" in _errors(await sp.post("/idp/spConnections", second))[
+        "entityId"]
+    assert [c["id"] for c in (await sp.ok("GET", "/idp/spConnections"))["items"]] == ["orders"]
+    second["entityId"] = "urn:partner:billing"
+    created = await sp.ok("POST", "/idp/spConnections", second)
+    created["entityId"] = "urn:partner:orders"
+    assert "entityId" in _errors(await sp.put("/idp/spConnections/billing", created))
+    again = await sp.ok("GET", "/idp/spConnections/orders")
+    assert (await sp.ok("PUT", "/idp/spConnections/orders", again))["entityId"] == "urn:partner:orders"

@@ -1,9 +1,10 @@
 """What IdP connections and SP connections share as stored documents: the id rule, and create /
-update / delete around each kind's own ``build`` (which checks a body and returns the document to
-store, collecting every problem in the given :class:`ErrorCollector`).
+update / delete around each kind's own ``build(model, body, errors)`` (which checks a body and
+returns the document to store, collecting every problem in the given :class:`ErrorCollector`).
 
 Both kinds follow PingFederate: a create without an id gets a random one, an update's body may
-repeat the path's id but not name another, and nothing is stored unless every rule holds.
+repeat the path's id but not name another, no two connections of a kind share an entityId, and
+nothing is stored unless every rule holds. The creation and modification dates are stamped here.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tokensmith.errors import ErrorCollector, NotFound
 
 CONNECTION_ID = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
 Doc = dict[str, Any]
-Build = Callable[[AdminContext, ConfigModel, Doc, ErrorCollector, Doc | None], Doc]
+Build = Callable[[ConfigModel, Doc, ErrorCollector], Doc]
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,7 @@ class ConnectionKind:
             errors.add("id", "The id may use only letters, digits, '.', '_' and '-'")
         elif model.get(self.kind, connection_id) is not None:
             errors.add("id", f"An {self.label} with id '{connection_id}' already exists", "duplicate_id")
-        doc = build(ctx, model, {**body, "id": connection_id}, errors, None)
-        errors.raise_if_any()
+        doc = self._built(ctx, model, {**body, "id": connection_id}, errors, None, build)
         model.put(self.kind, str(connection_id), doc)
         return doc
 
@@ -51,9 +51,21 @@ class ConnectionKind:
         errors = ErrorCollector()
         if body.get("id") not in (None, connection_id):
             errors.add("id", "The id in the body must match the id in the path")
-        doc = build(ctx, model, {**body, "id": connection_id}, errors, existing)
-        errors.raise_if_any()
+        doc = self._built(ctx, model, {**body, "id": connection_id}, errors, existing, build)
         model.put(self.kind, connection_id, doc)
+        return doc
+
+    def _built(self, ctx: AdminContext, model: ConfigModel, body: Doc, errors: ErrorCollector,
+               existing: Doc | None, build: Build) -> Doc:
+        doc = build(model, body, errors)
+        entity_id = doc.get("entityId")
+        for other in model.all(self.kind):
+            if other["id"] != doc["id"] and other.get("entityId") == entity_id:
+                errors.add("entityId", f"{self.label} '{other['id']}' already has entityId '{entity_id}'")
+        errors.raise_if_any()
+        now = ctx.timestamp()
+        doc["creationDate"] = existing["creationDate"] if existing else now
+        doc["modificationDate"] = now
         return doc
 
     def delete(self, model: ConfigModel, connection_id: str) -> None:

@@ -83,8 +83,7 @@ def _certs(raw: Any, errors: ErrorCollector) -> list[dict[str, Any]]:
     return out
 
 
-def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: ErrorCollector,
-           existing: dict[str, Any] | None) -> dict[str, Any]:
+def _build(model: ConfigModel, body: dict[str, Any], errors: ErrorCollector) -> dict[str, Any]:
     check_name(body.get("name"), errors)
     if not (body.get("entityId") or "").strip():
         errors.add("entityId", "entityId (the partner's issuer) is required", "required_field_missing")
@@ -148,11 +147,9 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
         if m["attributeSources"]:
             errors.add(f"wsTrust.tokenGeneratorMappings[{i}].attributeSources",
                        "Attribute sources (data stores) are not supported")
-    now = ctx.timestamp()
     doc: dict[str, Any] = {
         "type": "IDP", "id": body["id"], "entityId": body.get("entityId", ""), "name": body.get("name", ""),
         "active": bool(body.get("active", False)),
-        "creationDate": existing["creationDate"] if existing else now, "modificationDate": now,
         "credentials": {"certs": certs, **{k: creds_in[k] for k in ("verificationSubjectDN",
                                                                     "verificationIssuerDN") if creds_in.get(k)}},
         "wsTrust": {"attributeContract": {"coreAttributes": [{"name": usage.TOKEN_SUBJECT, "masked": False}],
@@ -164,10 +161,7 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
             doc[key] = body[key]
     if not errors:
         errors.errors.extend(usage.connection_problems(model, doc))
-    for other in model.all(IDP_CONNECTION):
-        if other["id"] != doc["id"] and other["entityId"] == doc["entityId"]:
-            errors.add("entityId", f"IdP connection '{other['id']}' already has entityId '{doc['entityId']}'")
-    return doc
+    return doc  # entityId uniqueness and the dates: CONNECTIONS
 
 
 def create(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:

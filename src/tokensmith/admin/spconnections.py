@@ -240,8 +240,7 @@ def _ws_trust(model: ConfigModel, doc: dict[str, Any], errors: ErrorCollector) -
     errors.errors.extend(usage.sp_connection_problems(model, doc))
 
 
-def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: ErrorCollector,
-           existing: dict[str, Any] | None) -> dict[str, Any]:
+def _build(model: ConfigModel, body: dict[str, Any], errors: ErrorCollector) -> dict[str, Any]:
     doc = {k: v for k, v in _strip_read_only(copy.deepcopy(body)).items() if k not in READ_ONLY}
     check_name(doc.get("name"), errors)
     if not (doc.get("entityId") or "").strip():
@@ -259,15 +258,9 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
         if entities.get(key):
             errors.add(f"additionalAllowedEntitiesConfiguration.{key}",
                        "Additional allowed entities apply to browser SSO, which is not supported")
-    for other in model.all(SP_CONNECTION):
-        if other["id"] != doc["id"] and other["entityId"] == doc.get("entityId"):
-            errors.add("entityId", f"SP connection '{other['id']}' already has entityId '{doc['entityId']}'")
     _credentials(model, doc, errors)
     _ws_trust(model, doc, errors)
-    now = ctx.timestamp()
-    doc["creationDate"] = existing["creationDate"] if existing else now
-    doc["modificationDate"] = now
-    return doc
+    return doc  # entityId uniqueness and the dates: CONNECTIONS
 
 
 def create(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
