@@ -35,7 +35,7 @@ from tokensmith.sts.managers import manager_check
 from tokensmith.sts.processors.runtime import Incoming, ManagerCheck, PasswordGuard
 from tokensmith.sts.runtime import Connection, GeneratorEntry, StsRuntime, TokenMapping
 from tokensmith.sts.saml import verify
-from tokensmith.sts.tokens import SYMMETRIC_KEY, Identity, IssuedToken, IssueRequest, ProofKey, TokenRefused
+from tokensmith.sts.tokens import Identity, IssuedToken, IssueRequest, TokenRefused
 from tokensmith.sts.xml import SAML1, SAML2, XmlRefused, child, q, text
 
 log = logging.getLogger("tokensmith.sts")
@@ -166,11 +166,7 @@ def _issue(entry: GeneratorEntry, rst: wstrust.Rst, subject: str, attributes: di
     key_type = rst.key_type
     if key_type is None:
         key_type = getattr(entry.runtime, "default_key_type", None)
-    proof = None
-    proof_key: ProofKey | None = rst.proof
-    if key_type == SYMMETRIC_KEY:
-        proof = wstrust.symmetric_proof(rst)
-        proof_key = ProofKey(SYMMETRIC_KEY, secret=proof.key)
+    proof, proof_key = wstrust.proof_for(rst, key_type)
     issued: IssuedToken = entry.runtime.issue(IssueRequest(
         subject=subject, attributes=attributes, now=now, audience=rst.applies_to, key_type=key_type,
         proof=proof_key, authn=identity.authn))

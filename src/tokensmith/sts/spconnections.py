@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cryptography import x509
+
 from tokensmith.config.model import SP_CONNECTION, ConfigModel
 from tokensmith.errors import StsFault
 from tokensmith.keys.ring import KeyRing
@@ -38,7 +40,6 @@ from tokensmith.sts.tokens import (
     SYMMETRIC_KEY,
     Identity,
     IssueRequest,
-    ProofKey,
     TokenRefused,
 )
 from tokensmith.sts.usage import TOKEN_SUBJECT
@@ -83,7 +84,7 @@ def _saml1_names(doc: Mapping[str, Any]) -> dict[str, str]:
     return names
 
 
-def _generators(doc: Mapping[str, Any], keys: KeyRing, issuers: Mapping[str, str],
+def _generators(doc: Mapping[str, Any], keys: KeyRing, issuers: Mapping[str, str], cert: x509.Certificate | None,
                 ) -> tuple[SamlGenerator | None, SamlGenerator | None]:
     settings = doc["credentials"]["signingSettings"]
     key = keys.signing_key(settings["signingKeyPairRef"]["id"])
@@ -93,8 +94,6 @@ def _generators(doc: Mapping[str, Any], keys: KeyRing, issuers: Mapping[str, str
     before, after = sp.minutes(doc)
     ws = sp.ws_trust(doc)
     method = saml.HOLDER_OF_KEY if ws.get("generateKey") else saml.BEARER
-    cert_doc = sp.encryption_cert(doc)
-    cert = certificate_from_text(cert_doc["x509File"]["fileData"]) if cert_doc else None
     out: list[SamlGenerator | None] = []
     for version, issuer_key in ((saml.SAML20, "saml2"), (saml.SAML11, "saml1")):
         issuer = issuers.get(issuer_key, "")
@@ -116,14 +115,14 @@ def compile_one(doc: Mapping[str, Any], keys: KeyRing, issuers: Mapping[str, str
         generate_key=bool(ws.get("generateKey")), mappings=mappings, contract=(TOKEN_SUBJECT, *extended),
         saml1_names=_saml1_names(doc))
     try:
-        saml2, saml1 = _generators(doc, keys, issuers)
-        cert_doc = sp.encryption_cert(doc)
+        cert_doc = sp.encryption_cert(doc)  # the partner's encryption certificate, parsed once for both uses
+        cert = certificate_from_text(cert_doc["x509File"]["fileData"]) if cert_doc else None
+        saml2, saml1 = _generators(doc, keys, issuers, cert)
         encryptor = None
-        if ws.get("encryptSaml2Assertion") and cert_doc is not None:
+        if ws.get("encryptSaml2Assertion") and cert is not None:
             creds = doc["credentials"]
             encryptor = encryption.Encryptor(
-                certificate_from_text(cert_doc["x509File"]["fileData"]),
-                creds.get("blockEncryptionAlgorithm") or sp.DEFAULT_BLOCK_ALGORITHM,
+                cert, creds.get("blockEncryptionAlgorithm") or sp.DEFAULT_BLOCK_ALGORITHM,
                 creds.get("keyTransportAlgorithm") or sp.DEFAULT_KEY_TRANSPORT)
     except Exception as exc:  # one broken connection must not take the snapshot (and the node) down
         log.error("SP connection %r cannot issue tokens: %s", doc["id"], exc)
@@ -218,11 +217,7 @@ async def issue(connection: CompiledSpConnection, processors: Processors, env: s
     if flavour != sp.SAML20:
         attributes = {connection.saml1_names.get(k, k): v for k, v in attributes.items()}
     key_type = _key_type(connection, rst.key_type)
-    proof = None
-    proof_key: ProofKey | None = rst.proof
-    if key_type == SYMMETRIC_KEY:
-        proof = wstrust.symmetric_proof(rst)
-        proof_key = ProofKey(SYMMETRIC_KEY, secret=proof.key)
+    proof, proof_key = wstrust.proof_for(rst, key_type)
     issued = generator.issue(IssueRequest(subject=subject, attributes=attributes, now=now, audience=rst.applies_to,
                                           key_type=key_type, proof=proof_key, authn=identity.authn))
     if flavour == sp.SAML20 and connection.encryptor is not None:

@@ -188,8 +188,10 @@ def mapping_problems(model: ConfigModel, doc: Mapping[str, Any]) -> list[FieldEr
 
 
 def connection_contract(connection: Mapping[str, Any]) -> list[str]:
+    """The WS-Trust attribute contract of an IdP or SP connection: ``TOKEN_SUBJECT`` and its
+    extended attributes (what an IdP connection's incoming tokens carry, what an SP connection issues)."""
     contract = (connection.get("wsTrust") or {}).get("attributeContract") or {}
-    return [TOKEN_SUBJECT] + [a["name"] for a in contract.get("extendedAttributes") or []]
+    return [TOKEN_SUBJECT] + [a.get("name", "") for a in contract.get("extendedAttributes") or []]
 
 
 def connection_problems(model: ConfigModel, doc: Mapping[str, Any]) -> list[FieldError]:
@@ -214,12 +216,6 @@ def connection_problems(model: ConfigModel, doc: Mapping[str, Any]) -> list[Fiel
     return errors
 
 
-def sp_contract(connection: Mapping[str, Any]) -> list[str]:
-    """The attribute contract of an SP connection: ``TOKEN_SUBJECT`` and its extended attributes."""
-    contract = (connection.get("wsTrust") or {}).get("attributeContract") or {}
-    return [TOKEN_SUBJECT] + [a.get("name", "") for a in contract.get("extendedAttributes") or []]
-
-
 def sp_connection_problems(model: ConfigModel, doc: Mapping[str, Any]) -> list[FieldError]:
     """What is wrong with an SP connection's token processor mappings given the current processors:
     each processor exists, and each mapping fulfils the whole contract from sources it has."""
@@ -235,7 +231,7 @@ def sp_connection_problems(model: ConfigModel, doc: Mapping[str, Any]) -> list[F
         sources: dict[str, list[str] | None] = {
             "TOKEN": contract_names(model, TOKEN_PROCESSOR, processor), "TEXT": None,
             "CONTEXT": list(STS_CONTEXT), "NO_MAPPING": None}
-        errors += _check_fulfilment(mapping.get("attributeContractFulfillment") or {}, sp_contract(doc),
+        errors += _check_fulfilment(mapping.get("attributeContractFulfillment") or {}, connection_contract(doc),
                                     f"SP connection '{doc.get('id')}'", sources,
                                     f"{path}.attributeContractFulfillment")
         errors += _check_criteria(mapping.get("issuanceCriteria"), sources, f"{path}.issuanceCriteria")

@@ -276,6 +276,15 @@ def symmetric_proof(rst: Rst) -> SymmetricProof:
     return SymmetricProof(p_sha1(rst.client_entropy, server, size), server)
 
 
+def proof_for(rst: Rst, key_type: str | None) -> tuple[SymmetricProof | None, ProofKey | None]:
+    """The proof of possession an issued token is bound to: for a SymmetricKey token a new key (whose
+    entropy the RSTR hands back, the first item), otherwise the requester's own key from the RST."""
+    if key_type == SYMMETRIC_KEY:
+        proof = symmetric_proof(rst)
+        return proof, ProofKey(SYMMETRIC_KEY, secret=proof.key)
+    return None, rst.proof
+
+
 # --------------------------------------------------------------------------- responses
 
 
