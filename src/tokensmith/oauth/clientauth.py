@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import math
-import secrets
 from urllib.parse import unquote_plus
 
 from tokensmith.config.snapshot import RuntimeClient, Snapshot
+from tokensmith.crypto.keyedcache import KeyedCache
 from tokensmith.crypto.secretbox import SecretBox
 from tokensmith.errors import OAuthError, invalid_client, invalid_request
 from tokensmith.state.throttle import UNTHROTTLED, Attempt, Throttle, Throttled
@@ -50,47 +49,47 @@ class VerifiedCredentials:
     A client sends the same Authorization header on every call, and checking it (base64, form
     decoding, a keyed digest) is a noticeable share of a token or introspection request. Only
     successful checks are remembered, keyed by a keyed BLAKE2b of the header (the header itself
-    is not kept), and everything is forgotten when the snapshot changes (a new secret, a disabled
-    client). A match on a secondary secret is remembered only until that secret expires.
+    is not kept: :class:`~tokensmith.crypto.keyedcache.KeyedCache`), and everything is forgotten
+    when the snapshot changes (a new secret, a disabled client). A match on a secondary secret is
+    remembered only until that secret expires.
     """
 
-    LIMIT = 10_000
-
     def __init__(self) -> None:
-        self._key = secrets.token_bytes(32)
         self._snapshot: Snapshot | None = None
-        self._entries: dict[bytes, tuple[RuntimeClient, float]] = {}
-
-    def _id(self, header: str) -> bytes:
-        return hashlib.blake2b(header.encode("latin-1", "replace"), key=self._key, digest_size=16).digest()
+        self._entries: KeyedCache[tuple[RuntimeClient, float]] = KeyedCache(digest_size=16)
 
     def get(self, header: str, snapshot: Snapshot, now: float) -> RuntimeClient | None:
         if self._snapshot is not snapshot:
             self._snapshot = snapshot
-            self._entries = {}
+            self._entries.clear()
             return None
-        hit = self._entries.get(self._id(header))
+        hit = self._entries.get(header)
         return hit[0] if hit is not None and hit[1] > now else None
 
     def put(self, header: str, snapshot: Snapshot, client: RuntimeClient, until: float) -> None:
         if self._snapshot is not snapshot:
             return
-        if len(self._entries) >= self.LIMIT:
-            self._entries = {}
-        self._entries[self._id(header)] = (client, until)
+        self._entries.put(header, (client, until))
 
 
 VERIFIED = VerifiedCredentials()
 
 
-async def _admit(throttle: Throttle | None, client_id: str, address: str) -> Attempt:
+async def admit(throttle: Throttle | None, kind: str, identity: str, address: str, error: str,
+                message: str) -> Attempt:
+    """The throttle's go-ahead for checking ``identity``'s secret, or the OAuth error ``error`` with
+    status 429 and ``Retry-After`` while it or ``address`` is locked (the secret is not looked at)."""
     if throttle is None:
         return UNTHROTTLED
     try:
-        return await throttle.begin("client", client_id, address)
+        return await throttle.begin(kind, identity, address)
     except Throttled as locked:
-        raise OAuthError("invalid_client", "Too many failed client authentications; try again later", 429,
-                         {"retry-after": str(locked.retry_after)}) from None
+        raise OAuthError(error, message, 429, {"retry-after": str(locked.retry_after)}) from None
+
+
+async def _admit(throttle: Throttle | None, client_id: str, address: str) -> Attempt:
+    return await admit(throttle, "client", client_id, address, "invalid_client",
+                       "Too many failed client authentications; try again later")
 
 
 async def authenticate(headers: dict[str, str], form: dict[str, str], snapshot: Snapshot, box: SecretBox,

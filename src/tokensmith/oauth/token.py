@@ -9,7 +9,7 @@ from tokensmith.config.snapshot import RuntimeAtm, RuntimeClient, Snapshot
 from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError, invalid_client, invalid_request
 from tokensmith.oauth import scopes as scope_rules
-from tokensmith.oauth.clientauth import authenticate
+from tokensmith.oauth.clientauth import admit, authenticate
 from tokensmith.oauth.exchange import GRANT_TOKEN_EXCHANGE, token_exchange
 from tokensmith.oauth.http import Request, Response, error_response, json_response, parse_form
 from tokensmith.oauth.mapping import CompiledMapping, Sources
@@ -17,7 +17,7 @@ from tokensmith.oauth.runtime import Runtime
 from tokensmith.oauth.selection import select
 from tokensmith.pcv.verified import VERIFIED_PASSWORDS
 from tokensmith.state.base import GrantRecord, token_digest
-from tokensmith.state.throttle import UNTHROTTLED, Attempt, Throttled
+from tokensmith.state.throttle import Attempt
 
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_PASSWORD = "password"
@@ -136,13 +136,8 @@ async def _client_credentials(rt: Runtime, snapshot: Snapshot, client: RuntimeCl
 
 async def _admit_user(rt: Runtime, username: str, address: str) -> Attempt:
     """The throttle's go-ahead for checking a user's password (before the cache or any hash)."""
-    if rt.throttle is None:
-        return UNTHROTTLED
-    try:
-        return await rt.throttle.begin("password", username, address)
-    except Throttled as locked:
-        raise OAuthError("invalid_grant", "Too many failed sign-ins for this user; try again later", 429,
-                         {"retry-after": str(locked.retry_after)}) from None
+    return await admit(rt.throttle, "password", username, address, "invalid_grant",
+                       "Too many failed sign-ins for this user; try again later")
 
 
 async def _password(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: dict[str, str],

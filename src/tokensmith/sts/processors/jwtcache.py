@@ -12,10 +12,10 @@ the claims for every request, so an expired token is refused as before.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from typing import Any
+
+from tokensmith.crypto.keyedcache import KeyedCache
 
 
 @dataclass(frozen=True)
@@ -26,27 +26,19 @@ class _Entry:
 
 
 class VerifiedJwts:
-    LIMIT = 10_000
-
     def __init__(self) -> None:
-        self._key = secrets.token_bytes(32)
-        self._entries: dict[bytes, _Entry] = {}
-
-    def _id(self, token: str) -> bytes:
-        return hashlib.blake2b(token.encode("ascii", "replace"), key=self._key, digest_size=20).digest()
+        self._entries: KeyedCache[_Entry] = KeyedCache()
 
     def get(self, token: str, keys: object, algorithms: tuple[str, ...]) -> dict[str, Any] | None:
         """A copy of the claims of ``token`` when ``keys`` verified it under ``algorithms``."""
-        entry = self._entries.get(self._id(token))
+        entry = self._entries.get(token)
         if entry is None or entry.keys is not keys or entry.algorithms != algorithms:
             return None
         return dict(entry.claims)
 
     def put(self, token: str, keys: object, algorithms: tuple[str, ...], claims: dict[str, Any]) -> None:
         """Remember a token whose signature ``keys`` verified (never call it for a failure)."""
-        if len(self._entries) >= self.LIMIT:
-            self._entries = {}
-        self._entries[self._id(token)] = _Entry(keys, algorithms, dict(claims))
+        self._entries.put(token, _Entry(keys, algorithms, dict(claims)))
 
 
 VERIFIED_JWTS = VerifiedJwts()
