@@ -38,6 +38,12 @@ class Choices:
 Resolver = Callable[[FieldDescriptor], Choices | None]
 
 
+def name_of(model: ConfigModel, kind: str, instance_id: str) -> str:
+    """How a listing names a referenced instance: its name, or its id when it has none (or is gone)."""
+    doc = model.get(kind, instance_id)
+    return str((doc or {}).get("name") or instance_id)
+
+
 def _label(doc: dict[str, Any]) -> str:
     name = doc.get("name") or doc.get("id", "")
     return f"{name} ({doc['id']})" if name != doc.get("id") else str(doc["id"])

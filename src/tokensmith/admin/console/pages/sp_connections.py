@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from tokensmith.admin import spconnections
 from tokensmith.admin.console.listing import Action, Cell, Listing, Row
+from tokensmith.admin.console.references import name_of
 from tokensmith.admin.console.web import TOKEN_EXCHANGE, Console, Page
 from tokensmith.config.model import SP_CONNECTION, TOKEN_PROCESSOR, ConfigModel
 from tokensmith.errors import NotFound
@@ -30,11 +31,6 @@ def _get(model: ConfigModel, connection_id: str) -> dict[str, Any]:
     return doc
 
 
-def _processor(model: ConfigModel, processor_id: str) -> str:
-    doc = model.get(TOKEN_PROCESSOR, processor_id)
-    return str(doc.get("name") or processor_id) if doc else processor_id
-
-
 def register(console: Console) -> None:
     console.add_nav(TOKEN_EXCHANGE, "SP Connections", PATH)
     console.counters[PATH] = lambda model: len(model.ids(SP_CONNECTION))
@@ -47,7 +43,7 @@ def register(console: Console) -> None:
             for doc in model.all(SP_CONNECTION):
                 ws = spsettings.ws_trust(doc)
                 problems = [e.message for e in usage.sp_connection_problems(model, doc)]
-                processors = [_processor(model, m["idpTokenProcessorRef"]["id"])
+                processors = [name_of(model, TOKEN_PROCESSOR, m["idpTokenProcessorRef"]["id"])
                               for m in ws.get("tokenProcessorMappings") or []]
                 rows.append(Row([Cell(doc.get("name") or doc["id"]), Cell(", ".join(ws.get("partnerServiceIds") or []),
                                                                           code=True),

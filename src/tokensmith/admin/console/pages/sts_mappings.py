@@ -15,6 +15,7 @@ from tokensmith.admin import idpconnections, t2tmappings
 from tokensmith.admin.console.forms import FormErrors, RowAction, checked, row_indices
 from tokensmith.admin.console.fulfilment import names, parse_criteria, parse_fulfilment
 from tokensmith.admin.console.listing import Action, Cell, Listing, Row
+from tokensmith.admin.console.references import name_of
 from tokensmith.admin.console.web import TOKEN_EXCHANGE, Console, FormInput, Page
 from tokensmith.admin.context import public
 from tokensmith.config.model import IDP_CONNECTION, T2T_MAPPING, TOKEN_GENERATOR, TOKEN_PROCESSOR, ConfigModel
@@ -45,11 +46,6 @@ def _attributes(model: ConfigModel, kind: str, instance_id: str) -> list[str]:
 
 def _sources(*kinds: str) -> list[tuple[str, str]]:
     return [(k, SOURCE_LABELS[k]) for k in kinds]
-
-
-def _name_of(model: ConfigModel, kind: str, instance_id: str) -> str:
-    doc = model.get(kind, instance_id)
-    return (doc or {}).get("name") or instance_id
 
 
 # --------------------------------------------------------------------------- token-to-token mappings
@@ -107,9 +103,9 @@ def _register_mappings(console: Console) -> None:
             rows = []
             for doc in model.all(T2T_MAPPING):
                 problems = [e.message for e in usage.mapping_problems(model, doc)]
-                rows.append(Row([Cell(_name_of(model, TOKEN_PROCESSOR, doc["sourceId"]),
+                rows.append(Row([Cell(name_of(model, TOKEN_PROCESSOR, doc["sourceId"]),
                                       href=url(T2T_PATH + "/edit", id=doc["id"])),
-                                 Cell(_name_of(model, TOKEN_GENERATOR, doc["targetId"])), Cell(doc["id"], code=True),
+                                 Cell(name_of(model, TOKEN_GENERATOR, doc["targetId"])), Cell(doc["id"], code=True),
                                  Cell("Broken" if problems else "OK", badge="bad" if problems else "ok")],
                                 [Action("Modify", url(T2T_PATH + "/edit", id=doc["id"])),
                                  Action("Delete", url(T2T_PATH + "/delete", id=doc["id"]), danger=True)], problems))
@@ -281,7 +277,7 @@ def _register_connections(console: Console) -> None:
             rows = []
             for doc in model.all(IDP_CONNECTION):
                 problems = [e.message for e in usage.connection_problems(model, doc)]
-                generators = [_name_of(model, TOKEN_GENERATOR, m["spTokenGeneratorRef"]["id"])
+                generators = [name_of(model, TOKEN_GENERATOR, m["spTokenGeneratorRef"]["id"])
                               for m in doc["wsTrust"].get("tokenGeneratorMappings") or []]
                 rows.append(Row([Cell(doc.get("name") or doc["id"], href=url(CONNECTIONS_PATH + "/edit", id=doc["id"])),
                                  Cell(doc["entityId"], code=True), Cell(", ".join(generators)),
