@@ -38,5 +38,9 @@ def test_sp_connection_walkthrough(start_server: ServerFactory, tmp_path: Path) 
     assert "attribute:  role = ['buyer']" in out, out
     assert re.search(r"^OK\nSignedInfo References \(ok/all\): 1/1$", out, re.MULTILINE), out
     assert "No SP connection has partner service id 'https://other.example.com/'" in out, out
+    mex = re.findall(r"^(\S+/RST/Issue) -> (\S+)$", out, re.MULTILINE)
+    assert [action for action, _ in mex] == ["http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue",
+                                             "http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue"], out
+    assert all(address.endswith("/idp/sts.wst") for _, address in mex), out
     assertion = (tmp_path / "sp-assertion.xml").read_bytes()
     assert assertion.startswith(b"<saml:Assertion ") and b"ds:Signature" in assertion

@@ -21,6 +21,7 @@ from tokensmith.oauth.metadata import metadata_endpoint
 from tokensmith.oauth.revoke import revocation_endpoint
 from tokensmith.oauth.token import token_endpoint
 from tokensmith.sts.endpoint import sts_endpoint
+from tokensmith.sts.mex import mex_endpoint
 
 MAX_BODY = 64 * 1024
 log = logging.getLogger("tokensmith.runtime")
@@ -60,6 +61,9 @@ class RuntimeApp:
         async def revoke(request: Request) -> Response:
             return await revocation_endpoint(rt, request)
 
+        async def mex(request: Request) -> Response:
+            return mex_endpoint(node.snapshot().sts, node.base_url(), request)
+
         self.publisher = Publisher(rt)  # /pf/JWKS and everything under /ext/
 
         def sts(role: str) -> Handler:
@@ -79,6 +83,7 @@ class RuntimeApp:
             "/pf/sts.wst": sts("pf"),
             "/idp/sts.wst": sts("idp"),
             "/sp/sts.wst": sts("sp"),
+            "/pf/sts_mex.ping": mex,
         }
 
     def _handler(self, path: str) -> Handler | None:
