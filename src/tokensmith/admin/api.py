@@ -33,6 +33,7 @@ from tokensmith.admin.routes import (
     sts_connections,
     sts_instances,
     sts_settings,
+    tokenexchange,
 )
 from tokensmith.admin.routing import BASE, Deps
 from tokensmith.admin.security import AdminAuthenticator, AdminSecurityMiddleware
@@ -47,7 +48,8 @@ OPENAPI = BASE + "/openapi.json"
 PF_API_VERSION = "13.0.0.0"
 log = logging.getLogger("tokensmith.admin")
 # Every resource's routes, in the order they appear in the OpenAPI document.
-ROUTES = (atms, clients, authserver, mappings, pcvs, keypairs, bulk, sts_instances, sts_connections, sts_settings)
+ROUTES = (atms, clients, authserver, mappings, pcvs, keypairs, bulk, sts_instances, sts_connections, sts_settings,
+          tokenexchange)
 
 
 def _validation_error(exc: RequestValidationError) -> AdminApiError:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tokensmith.admin.context import AdminContext, check_name, public, ref_id
-from tokensmith.config.model import ATM, CLIENT, ConfigModel
+from tokensmith.config.model import ATM, CLIENT, TX_POLICY, ConfigModel
 from tokensmith.crypto.secretbox import SecretBoxError
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
 
@@ -50,6 +50,9 @@ READ_ONLY = {"creationDate", "modificationDate", "replicationStatus", "clientSec
 
 def render(ctx: AdminContext, doc: dict[str, Any]) -> dict[str, Any]:
     out = public(doc)
+    if (out.get("tokenExchangeProcessorPolicyRef") or {}).get("id"):
+        out["tokenExchangeProcessorPolicyRef"] = ctx.link("/oauth/tokenExchange/processor/policies",
+                                                          out["tokenExchangeProcessorPolicyRef"]["id"])
     if out.get("defaultAccessTokenManagerRef"):
         out["defaultAccessTokenManagerRef"] = ctx.link("/oauth/accessTokenManagers",
                                                        out["defaultAccessTokenManagerRef"]["id"])
@@ -219,6 +222,12 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], existing
     elif doc.get("restrictToDefaultAccessTokenManager"):
         errors.add("restrictToDefaultAccessTokenManager",
                    "restrictToDefaultAccessTokenManager needs a defaultAccessTokenManagerRef")
+    policy = ref_id(body, "tokenExchangeProcessorPolicyRef")
+    if policy:
+        if model.get(TX_POLICY, policy) is None:
+            errors.add("tokenExchangeProcessorPolicyRef.id", f"Token exchange processor policy '{policy}' does not "
+                       "exist")
+        doc["tokenExchangeProcessorPolicyRef"] = {"id": policy}
     common, exclusive = _scope_names(model)
     for i, scope in enumerate(doc.get("restrictedScopes") or []):
         if scope not in common:

@@ -1,7 +1,8 @@
 """``/oauth/accessTokenMappings``: which values fill each access token attribute, per context.
 
-Ids are generated as ``<context>|<manager id>``: ``default|ref``, ``client_credentials|ref``, or
-``<validator id>|ref`` for a password credential validator context. The list call returns a bare
+Ids are generated as ``<context>|<manager id>``: ``default|ref``, ``client_credentials|ref``,
+``<validator id>|ref`` for a password credential validator context, or ``<policy id>|ref`` for a
+token exchange processor policy (``TOKEN_EXCHANGE_PROCESSOR_POLICY``) context. The list call returns a bare
 JSON array.
 """
 
@@ -10,20 +11,22 @@ from __future__ import annotations
 from typing import Any
 
 from tokensmith.admin.context import AdminContext, criteria_as_sent, ref_id
-from tokensmith.config.model import ATM, MAPPING, PCV, ConfigModel
+from tokensmith.config.model import ATM, MAPPING, PCV, TX_POLICY, ConfigModel
 from tokensmith.errors import ErrorCollector, NotFound
 from tokensmith.oauth.mapping import (
     CONDITIONS,
+    CONTEXT_REF_PATHS,
     CONTEXT_VALUES,
     PERSISTENT_GRANT_VALUES,
     SOURCES_BY_CONTEXT,
 )
+from tokensmith.sts.exchange_usage import policy_contract
 
 PATH = "/oauth/accessTokenMappings"
 
 
 def mapping_id(context_type: str, context_ref: str | None, atm_id: str) -> str:
-    if context_type == "PCV":
+    if context_type in CONTEXT_REF_PATHS:
         return f"{context_ref}|{atm_id}"
     return f"{context_type.lower()}|{atm_id}"
 
@@ -33,7 +36,8 @@ def render(ctx: AdminContext, doc: dict[str, Any]) -> dict[str, Any]:
     out["accessTokenManagerRef"] = ctx.link("/oauth/accessTokenManagers", doc["accessTokenManagerRef"]["id"])
     if doc["context"].get("contextRef"):
         out["context"] = {"type": doc["context"]["type"],
-                          "contextRef": ctx.link("/passwordCredentialValidators",
+                          "contextRef": ctx.link(CONTEXT_REF_PATHS.get(doc["context"]["type"],
+                                                                       "/passwordCredentialValidators"),
                                                  doc["context"]["contextRef"]["id"])}
     return out
 
@@ -62,6 +66,12 @@ def _check_value(model: ConfigModel, source_type: str, value: str, context_type:
         contract += [a["name"] for a in (pcv or {}).get("attributeContract", {}).get("extendedAttributes", [])]
         if value not in contract:
             errors.add(f"{path}.value", f"'{value}' is not an attribute of validator '{context_ref}'")
+    elif source_type == "TOKEN_EXCHANGE_PROCESSOR_POLICY":
+        policy = model.get(TX_POLICY, context_ref or "")
+        names = policy_contract(policy) if policy is not None else []
+        if value not in names:
+            errors.add(f"{path}.value", f"'{value}' is not in the contract of processor policy '{context_ref}'; "
+                       "use one of " + ", ".join(names))
 
 
 def _build(model: ConfigModel, body: dict[str, Any], errors: ErrorCollector) -> dict[str, Any]:
@@ -70,13 +80,19 @@ def _build(model: ConfigModel, body: dict[str, Any], errors: ErrorCollector) -> 
     context_ref = ref_id(context, "contextRef")
     if context_type not in SOURCES_BY_CONTEXT:
         errors.add("context.type", f"Context type {context_type} is not supported; use DEFAULT, "
-                   "CLIENT_CREDENTIALS or PCV")
+                   "CLIENT_CREDENTIALS, PCV or TOKEN_EXCHANGE_PROCESSOR_POLICY")
     if context_type == "PCV":
         if context_ref is None:
             errors.add("context.contextRef.id", "A PCV mapping names its validator in contextRef",
                        "required_field_missing")
         elif model.get(PCV, context_ref) is None:
             errors.add("context.contextRef.id", f"Password credential validator '{context_ref}' does not exist")
+    if context_type == "TOKEN_EXCHANGE_PROCESSOR_POLICY":
+        if context_ref is None:
+            errors.add("context.contextRef.id", "A TOKEN_EXCHANGE_PROCESSOR_POLICY mapping names its processor "
+                       "policy in contextRef", "required_field_missing")
+        elif model.get(TX_POLICY, context_ref) is None:
+            errors.add("context.contextRef.id", f"Token exchange processor policy '{context_ref}' does not exist")
     atm_id = ref_id(body, "accessTokenManagerRef") or ""
     atm = model.get(ATM, atm_id)
     if atm is None:

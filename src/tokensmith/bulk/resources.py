@@ -147,6 +147,7 @@ _save_atm = _upsert(ATM, "id", atms.create, atms.update)
 
 def registry() -> list[BulkResource]:
     """Every resource type an export holds, in the order an import saves them."""
+    from tokensmith.bulk import exchange
     from tokensmith.sts import bulk as sts_bulk
 
     return [
@@ -160,12 +161,29 @@ def registry() -> list[BulkResource]:
         BulkResource("/oauth/authServerSettings", m.AuthorizationServerSettings, _auth_server,
                      lambda ctx, model, item: _ignore(authserver.put(model, item))),
         BulkResource("/oauth/clients", m.Client, _documents(CLIENT, clients.render),
-                     _upsert(CLIENT, "clientId", clients.create, clients.update)),
+                     lambda ctx, model, item: _save_client(ctx, model, _without(item, POLICY_REF)),
+                     lambda ctx, model, item: _save_client(ctx, model, item) if POLICY_REF in item else None),
         BulkResource("/oauth/accessTokenMappings", m.AccessTokenMapping, _documents(MAPPING, mappings.render),
-                     _upsert(MAPPING, "id", lambda ctx, model, item: mappings.create(model, item),
-                             lambda ctx, model, key, item: mappings.update(model, key, item))),
+                     lambda ctx, model, item: None if _exchange_context(item) else _save_mapping(ctx, model, item),
+                     lambda ctx, model, item: _save_mapping(ctx, model, item) if _exchange_context(item) else None),
         *sts_bulk.resources(),  # WS-Trust STS: trusted CAs, settings, generators, processors, mappings, connections
+        *exchange.resources(),  # OAuth token exchange: policies, groups, their settings, policy-to-generator mappings
     ]
+
+
+# Saved in the second pass: they name token exchange processor policies, saved after the STS resources.
+POLICY_REF = "tokenExchangeProcessorPolicyRef"
+_save_client = _upsert(CLIENT, "clientId", clients.create, clients.update)
+_save_mapping = _upsert(MAPPING, "id", lambda ctx, model, item: mappings.create(model, item),
+                        lambda ctx, model, key, item: mappings.update(model, key, item))
+
+
+def _without(item: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != key}
+
+
+def _exchange_context(item: dict[str, Any]) -> bool:
+    return bool((item.get("context") or {}).get("type") == "TOKEN_EXCHANGE_PROCESSOR_POLICY")
 
 
 def _ignore(_: object) -> None:

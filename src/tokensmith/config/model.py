@@ -8,7 +8,10 @@ Documents are plain JSON objects keyed by kind and id, kept in creation order. K
 * WS-Trust STS: ``tokenGenerator``, ``tokenProcessor``, ``t2tMapping`` (processor-to-generator
   mappings), ``idpConnection`` (SP-side STS partners), ``spConnection`` (IdP-side STS partners, chosen
   by AppliesTo), ``trustedCa`` (trusted CA certificates), and the settings singletons
-  ``generalSettings``, ``wsTrustSts`` and ``serverSettings``.
+  ``generalSettings``, ``wsTrustSts`` and ``serverSettings``;
+* OAuth token exchange: ``txProcessorPolicy`` (processor policies), ``txGeneratorGroup`` (generator
+  groups), ``txGeneratorMapping`` (processor-policy-to-generator mappings) and the settings singletons
+  ``txProcessorSettings`` and ``txGeneratorSettings``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ T2T_MAPPING = "t2tMapping"
 IDP_CONNECTION = "idpConnection"
 SP_CONNECTION = "spConnection"
 TRUSTED_CA = "trustedCa"
+TX_POLICY = "txProcessorPolicy"
+TX_GROUP = "txGeneratorGroup"
+TX_MAPPING = "txGeneratorMapping"
 
 
 class ConfigModel:

@@ -16,7 +16,13 @@ SOURCES_BY_CONTEXT: dict[str, set[str]] = {
     "DEFAULT": {"TEXT", "CONTEXT", "NO_MAPPING", "OAUTH_PERSISTENT_GRANT"},
     "CLIENT_CREDENTIALS": {"TEXT", "CONTEXT", "NO_MAPPING"},
     "PCV": {"TEXT", "CONTEXT", "NO_MAPPING", "OAUTH_PERSISTENT_GRANT", "PASSWORD_CREDENTIAL_VALIDATOR"},
+    # token exchange: the processor policy's contract (subject and its extended attributes)
+    "TOKEN_EXCHANGE_PROCESSOR_POLICY": {"TEXT", "CONTEXT", "NO_MAPPING", "TOKEN_EXCHANGE_PROCESSOR_POLICY"},
 }
+# Context types whose mapping names the instance it belongs to in ``context.contextRef``, with the
+# admin API path of that instance.
+CONTEXT_REF_PATHS = {"PCV": "/passwordCredentialValidators",
+                     "TOKEN_EXCHANGE_PROCESSOR_POLICY": "/oauth/tokenExchange/processor/policies"}
 
 CONDITIONS = {
     "EQUALS", "EQUALS_CASE_INSENSITIVE", "NOT_EQUAL", "NOT_EQUAL_CASE_INSENSITIVE",

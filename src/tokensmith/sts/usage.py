@@ -21,10 +21,14 @@ from tokensmith.config.model import (
     T2T_MAPPING,
     TOKEN_GENERATOR,
     TOKEN_PROCESSOR,
+    TX_GROUP,
+    TX_MAPPING,
+    TX_POLICY,
     ConfigModel,
 )
 from tokensmith.errors import FieldError
 from tokensmith.oauth.mapping import CONDITIONS
+from tokensmith.sts import exchange_usage as tx
 from tokensmith.sts.instances import contract_names, parent_id
 
 GENERAL_SETTINGS = "generalSettings"
@@ -41,13 +45,17 @@ CONNECTION_KIND = "idpConnection"
 SP_CONNECTION_KIND = "spConnection"
 GENERATOR_KIND = "tokenGenerator"
 PROCESSOR_KIND = "tokenProcessor"
+POLICY_KIND = "tokenExchangeProcessorPolicy"
+GROUP_KIND = "tokenExchangeGeneratorGroup"
+TX_MAPPING_KIND = "processorPolicyToGeneratorMapping"
 
 
 @dataclass(frozen=True)
 class Usage:
     """One user of an instance."""
 
-    type: str  # MAPPING_KIND, CONNECTION_KIND, SP_CONNECTION_KIND, GENERATOR_KIND or PROCESSOR_KIND (child)
+    type: str  # MAPPING_KIND, CONNECTION_KIND, SP_CONNECTION_KIND, GENERATOR_KIND or PROCESSOR_KIND (child),
+    # POLICY_KIND, GROUP_KIND or TX_MAPPING_KIND (token exchange)
     id: str
     name: str
     path: str  # admin API collection path of the user
@@ -55,7 +63,9 @@ class Usage:
     def describe(self) -> str:
         label = {MAPPING_KIND: "Token processor to token generator mapping", CONNECTION_KIND: "IdP connection",
                  SP_CONNECTION_KIND: "SP connection", GENERATOR_KIND: "Child token generator",
-                 PROCESSOR_KIND: "Child token processor"}[self.type]
+                 PROCESSOR_KIND: "Child token processor", POLICY_KIND: "Token exchange processor policy",
+                 GROUP_KIND: "Token exchange generator group",
+                 TX_MAPPING_KIND: "Processor policy to token generator mapping"}[self.type]
         return f"{label} '{self.id}'" + (f" ({self.name})" if self.name and self.name != self.id else "")
 
     def to_json(self, base_url: str = "") -> dict[str, Any]:
@@ -92,7 +102,21 @@ def users_of_generator(model: ConfigModel, generator_id: str) -> list[Usage]:
     found += [_connection_usage(c) for c in model.all(IDP_CONNECTION) if generator_id in _generator_refs(c)]
     found += [Usage(GENERATOR_KIND, g["id"], g.get("name", ""), GENERATORS_PATH)
               for g in model.all(TOKEN_GENERATOR) if parent_id(g) == generator_id]
+    found += [_group_usage(g) for g in tx.groups_using_generator(model, generator_id)]
+    found += [_tx_mapping_usage(m) for m in tx.mappings_using(model, "targetId", generator_id)]
     return found
+
+
+def _policy_usage(doc: Mapping[str, Any]) -> Usage:
+    return Usage(POLICY_KIND, doc["id"], doc.get("name", ""), tx.POLICIES_PATH)
+
+
+def _group_usage(doc: Mapping[str, Any]) -> Usage:
+    return Usage(GROUP_KIND, doc["id"], doc.get("name", ""), tx.GROUPS_PATH)
+
+
+def _tx_mapping_usage(doc: Mapping[str, Any]) -> Usage:
+    return Usage(TX_MAPPING_KIND, doc["id"], doc["id"], tx.TX_MAPPINGS_PATH)
 
 
 def _processor_refs(connection: Mapping[str, Any]) -> list[str]:
@@ -109,6 +133,7 @@ def users_of_processor(model: ConfigModel, processor_id: str) -> list[Usage]:
     found += [_sp_connection_usage(c) for c in model.all(SP_CONNECTION) if processor_id in _processor_refs(c)]
     found += [Usage(PROCESSOR_KIND, p["id"], p.get("name", ""), PROCESSORS_PATH)
               for p in model.all(TOKEN_PROCESSOR) if parent_id(p) == processor_id]
+    found += [_policy_usage(p) for p in tx.policies_using_processor(model, processor_id)]
     return found
 
 
@@ -265,6 +290,23 @@ def broken_references(model: ConfigModel, generator_id: str | None = None,
             problems = connection_problems(model, doc)
             if problems:
                 found.append(Broken(_connection_usage(doc), problems))
+    return found + _broken_exchange(model, generator_id, processor_id)
+
+
+def _broken_exchange(model: ConfigModel, generator_id: str | None, processor_id: str | None) -> list[Broken]:
+    """The token exchange policies, generator groups and policy-to-generator mappings among
+    :func:`broken_references`."""
+    found: list[Broken] = []
+    if generator_id is None:
+        policies = model.all(TX_POLICY) if processor_id is None else tx.policies_using_processor(model, processor_id)
+        found += [Broken(_policy_usage(p), errors) for p in policies if (errors := tx.policy_problems(model, p))]
+    if processor_id is None:
+        groups = model.all(TX_GROUP) if generator_id is None else tx.groups_using_generator(model, generator_id)
+        found += [Broken(_group_usage(g), errors) for g in groups if (errors := tx.group_problems(model, g))]
+        mappings = model.all(TX_MAPPING) if generator_id is None else tx.mappings_using(model, "targetId",
+                                                                                         generator_id)
+        found += [Broken(_tx_mapping_usage(m), errors) for m in mappings
+                  if (errors := tx.tx_mapping_problems(model, m))]
     return found
 
 
