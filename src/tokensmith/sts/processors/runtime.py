@@ -102,6 +102,11 @@ class JwksCache:
         self._entries: dict[str, tuple[float, KeySet]] = {}
         self.fetch = fetch or _fetch
 
+    def fresh(self, url: str, now: float) -> KeySet | None:
+        """The key set of ``url`` if one is held and not yet due for a refetch; never fetches."""
+        found = self._entries.get(url)
+        return found[1] if found is not None and found[0] > now else None
+
     async def get(self, url: str, ttl: float, now: float) -> KeySet:
         found = self._entries.get(url)
         if found is not None and found[0] > now:
@@ -164,14 +169,17 @@ class JwtProcessor:
                                    "has expired or been revoked")
             claims: dict[str, Any] = dict(found)
         else:
-            if not strict_compact(token.value, (3,)):  # joserfc alone accepts padding and stray characters
-                raise TokenRefused("Only signed JWTs in the JWS compact serialisation (three parts of unpadded "
-                                   "base64url) are accepted", malformed="jose")
-            keys = await self._keys(now)
-            known = VERIFIED_JWTS.get(token.value, keys, self.algorithms)
+            # A remembered token is these exact bytes, which passed the syntax check below and a
+            # signature check by the same key set before they were remembered: neither is repeated.
+            held = self.static_keys if self.static_keys is not None else self.cache.fresh(self.jwks_url, now)
+            known = VERIFIED_JWTS.get(token.value, held, self.algorithms) if held is not None else None
             if known is not None:
                 claims = known
             else:
+                if not strict_compact(token.value, (3,)):  # joserfc alone accepts padding and stray characters
+                    raise TokenRefused("Only signed JWTs in the JWS compact serialisation (three parts of "
+                                       "unpadded base64url) are accepted", malformed="jose")
+                keys = await self._keys(now)
                 try:
                     decoded = jwt.decode(token.value, keys, algorithms=list(self.algorithms))
                 except (JoseError, ValueError) as exc:
