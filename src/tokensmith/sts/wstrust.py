@@ -36,7 +36,8 @@ MAX_KEY_BITS = 1024
 WST14 = "http://docs.oasis-open.org/ws-sx/ws-trust/200802"  # ActAs
 
 
-@dataclass(frozen=True)
+# Made per request: slots and no frozen=True, whose generated __init__ costs 2-3x as much; never changed.
+@dataclass(slots=True)
 class Rst:
     trust: str  # canonical namespace: x.WST13 or x.WST2005
     request_type: str
@@ -67,23 +68,36 @@ def _find(parent: etree._Element | None, ns: str, name: str) -> etree._Element |
     return child(parent, *names)
 
 
+_SLASHED = "{" + x.WST13 + "/}"  # the 1.3 namespace with a trailing slash, as some clients send it
+
+
 class _Children:
     """The RST's direct children by Clark name (the first of each), read in one pass, so that the
-    dozen look-ups of :func:`parse` do not each walk the children again."""
+    dozen look-ups of :func:`parse` do not each walk the children again. Children in the 1.3
+    namespace spelt with a trailing slash are kept apart and looked up only when the canonical
+    spelling is missing."""
+
+    __slots__ = ("by_tag", "ns", "slashed")
 
     def __init__(self, rst: etree._Element, ns: str) -> None:
         self.ns = ns
-        self.by_tag: dict[str, etree._Element] = {}
+        by_tag: dict[str, etree._Element] = {}
+        slashed: dict[str, etree._Element] = {}
         for c in rst:
             tag = c.tag
-            if isinstance(tag, str) and tag not in self.by_tag:
-                self.by_tag[tag] = c
+            if isinstance(tag, str):
+                if tag.startswith(_SLASHED):
+                    slashed.setdefault(tag, c)
+                elif tag not in by_tag:
+                    by_tag[tag] = c
+        self.by_tag = by_tag
+        self.slashed = slashed
 
     def find(self, name: str, ns: str | None = None) -> etree._Element | None:
         ns = ns or self.ns
         found = self.by_tag.get(f"{{{ns}}}{name}")
-        if found is None and ns == x.WST13:
-            found = self.by_tag.get(f"{{{ns}/}}{name}")
+        if found is None and self.slashed and ns == x.WST13:
+            found = self.slashed.get(f"{{{ns}/}}{name}")
         return found
 
 
