@@ -85,7 +85,8 @@ def row_indices(form: FormInput, prefix: str) -> list[int]:
 
 @dataclass(frozen=True)
 class RowAction:
-    """An "add row" or "remove row" button press: ``add:<prefix>`` or ``remove:<prefix>:<index>``."""
+    """An "add row", "remove row" or "move row up" button press: ``add:<prefix>``,
+    ``remove:<prefix>:<index>`` or ``up:<prefix>:<index>`` (for ordered lists, where the first match wins)."""
 
     kind: str
     prefix: str
@@ -95,10 +96,11 @@ class RowAction:
     def parse(cls, value: str) -> RowAction | None:
         if value.startswith("add:"):
             return cls("add", value[4:])
-        if value.startswith("remove:"):
-            prefix, _, index = value[7:].rpartition(":")
-            if index.isdigit():
-                return cls("remove", prefix, int(index))
+        for kind in ("remove", "up"):
+            if value.startswith(kind + ":"):
+                prefix, _, index = value[len(kind) + 1:].rpartition(":")
+                if index.isdigit():
+                    return cls(kind, prefix, int(index))
         return None
 
     def apply(self, prefix: str, rows: list[Any], blank: Callable[[], Any]) -> None:
@@ -108,6 +110,8 @@ class RowAction:
             rows.append(blank())
         elif self.kind == "remove" and 0 <= self.index < len(rows):
             del rows[self.index]
+        elif self.kind == "up" and 0 < self.index < len(rows):
+            rows[self.index - 1], rows[self.index] = rows[self.index], rows[self.index - 1]
 
 
 def lines(value: str) -> list[str]:
