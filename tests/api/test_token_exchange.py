@@ -130,6 +130,37 @@ async def test_jwt_from_a_jwks_url(admin: Admin, runtime: Runtime, jwks_url: str
     assert response.json()["issued_token_type"] == TT + "saml2"
 
 
+async def test_a_jwks_url_is_kept_for_its_cache_control_max_age(admin: Admin, runtime: Runtime,
+                                                                 clock: FakeClock) -> None:
+    body, fetches = _public_jwks().encode(), []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fetches.append(self.path)
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("cache-control", "public, max-age=60")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:  # the processor's own cache duration (720 minutes) only applies without a max-age
+        await _setup(admin, {"JWKS Endpoint URI": f"http://127.0.0.1:{server.server_address[1]}/jwks"})
+        assert (await _exchange(runtime, _jwt())).status_code == 200
+        assert (await _exchange(runtime, _jwt({"jti": "second"}))).status_code == 200
+        assert len(fetches) == 1
+        clock.advance(61)
+        assert (await _exchange(runtime, _jwt({"exp": int(FAKE_NOW) + 400}))).status_code == 200
+        assert len(fetches) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 async def test_bad_jwts_are_refused(admin: Admin, runtime: Runtime) -> None:
     await _setup(admin, {"JWKS": _public_jwks()})
     stranger = jwk.JWK.generate(kty="RSA", size=2048)

@@ -17,8 +17,7 @@ from tokensmith.plugins.configuration import NormalizedConfig, normalize
 from tokensmith.plugins.descriptors import PluginDescriptor
 from tokensmith.sts import instances, usage
 from tokensmith.sts.generators.base import generator_types
-from tokensmith.sts.processors.checks import check_processor
-from tokensmith.sts.processors.descriptors import ALL as PROCESSOR_DESCRIPTORS
+from tokensmith.sts.processors.runtime import PROCESSORS as PROCESSOR_TYPES
 
 # (model, descriptor id, normalised configuration) -> [(fieldPath, message)]
 Check = Callable[[ConfigModel, str, NormalizedConfig], list[tuple[str, str]]]
@@ -29,6 +28,11 @@ def _generator_check(model: ConfigModel, descriptor_id: str, config: NormalizedC
     if found is None:
         return []
     return [(f"configuration.fields[{name}]", message) for name, message in found.check(model, config.values())]
+
+
+def _processor_check(model: ConfigModel, descriptor_id: str, config: NormalizedConfig) -> list[tuple[str, str]]:
+    found = PROCESSOR_TYPES.get(descriptor_id)
+    return [] if found is None else found.check(model, config)
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ GENERATORS = InstanceKind(
     usage.users_of_generator, processor=False)
 PROCESSORS = InstanceKind(
     TOKEN_PROCESSOR, "/idp/tokenProcessors", "token processor",
-    lambda: {d.id: d for d in PROCESSOR_DESCRIPTORS}, check_processor, usage.users_of_processor, processor=True)
+    PROCESSOR_TYPES.descriptors, _processor_check, usage.users_of_processor, processor=True)
 
 
 def get(kind: InstanceKind, model: ConfigModel, instance_id: str) -> dict[str, Any]:

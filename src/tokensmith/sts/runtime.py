@@ -3,17 +3,14 @@ connections, built once per configuration version (see :mod:`tokensmith.config.s
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
-from joserfc.jwk import KeySet
 
 from tokensmith.config.model import (
     IDP_CONNECTION,
-    PCV,
     SETTINGS,
     T2T_MAPPING,
     TOKEN_GENERATOR,
@@ -23,14 +20,11 @@ from tokensmith.config.model import (
 )
 from tokensmith.keys.ring import KeyRing
 from tokensmith.oauth.mapping import CompiledMapping
-from tokensmith.pcv.simple import PLUGIN_ID as SIMPLE_PCV_ID
-from tokensmith.pcv.simple import SimpleValidator
-from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.sts import instances, spconnections
 from tokensmith.sts.certs import certificate_from_text
-from tokensmith.sts.generators.base import CompileInput, GeneratorType, RuntimeGenerator, generator_types
-from tokensmith.sts.processors import descriptors as d
-from tokensmith.sts.processors.runtime import JwtProcessor, RuntimeProcessor, SamlProcessor, UsernameProcessor
+from tokensmith.sts.generators.base import CompileInput as GeneratorInput
+from tokensmith.sts.generators.base import GeneratorType, RuntimeGenerator, generator_types
+from tokensmith.sts.processors.runtime import CompileInput, RuntimeProcessor, processor_types
 from tokensmith.sts.saml.verify import Trust
 
 log = logging.getLogger("tokensmith.sts")
@@ -107,7 +101,7 @@ def _generators(model: ConfigModel, keys: KeyRing) -> dict[str, GeneratorEntry]:
         config = instances.effective_configuration(model, TOKEN_GENERATOR, doc)
         contract = tuple(instances.contract_names(model, TOKEN_GENERATOR, doc))
         extended = tuple(n for n in contract if n not in kind.descriptor.core_attributes)
-        source = CompileInput(doc["id"], instances.values(config), instances.tables(config), extended, keys)
+        source = GeneratorInput(doc["id"], instances.values(config), instances.tables(config), extended, keys)
         try:
             out[doc["id"]] = GeneratorEntry(doc["id"], kind, contract, kind.compile(source))
         except Exception as exc:  # one broken instance must not take the snapshot (and the node) down
@@ -123,34 +117,12 @@ def _anchors(model: ConfigModel) -> tuple[x509.Certificate, ...]:
 def _processor(model: ConfigModel, doc: dict[str, Any], keys: KeyRing, identifiers: tuple[str, ...],
                anchors: tuple[x509.Certificate, ...]) -> RuntimeProcessor:
     descriptor_id = doc["pluginDescriptorRef"]["id"]
+    kind = processor_types().get(descriptor_id)
+    if kind is None:
+        raise ValueError(f"unknown token processor type {descriptor_id}")
     config = instances.effective_configuration(model, TOKEN_PROCESSOR, doc)
-    v, t = instances.values(config), instances.tables(config)
-    if descriptor_id == d.USERNAME_ID:
-        validators = []
-        for row in t.get(d.CREDENTIAL_VALIDATORS, []):
-            pcv = model.get(PCV, row.get(d.PCV_COLUMN, ""))
-            if pcv is not None and pcv["pluginDescriptorRef"]["id"] == SIMPLE_PCV_ID:
-                validators.append(SimpleValidator.from_config(pcv["id"], NormalizedConfig(pcv["configuration"])))
-        return UsernameProcessor(doc["id"], tuple(validators), int(v.get(d.F_ATTEMPTS) or 0))
-    if descriptor_id in (d.SAML20_ID, d.SAML11_ID):
-        trust = Trust(anchors=anchors,
-                      issuer_dns=frozenset(r["Issuer DN"] for r in t.get(d.ISSUER_DNS, [])),
-                      subject_dns=frozenset(r["Subject DN"] for r in t.get(d.SUBJECT_DNS, [])))
-        audience = v.get(d.F_AUDIENCE, "").strip()
-        return SamlProcessor(doc["id"], "saml2" if descriptor_id == d.SAML20_ID else "saml1", trust,
-                             (audience,) if audience else identifiers)
-    if descriptor_id == d.JWT_ID:
-        static: KeySet | None = None
-        if v.get(d.F_JWKS, "").strip():
-            static = KeySet.import_key_set(json.loads(v[d.F_JWKS]))
-        return JwtProcessor(
-            doc["id"], issuer=v.get(d.F_ISSUER, ""), audience=v.get(d.F_AUDIENCE, "").strip(),
-            require_audience=v.get(d.F_REQUIRE_AUD) == "true", tolerance=float(v.get(d.F_TOLERANCE) or 0),
-            algorithms=tuple(a.strip() for a in v.get(d.F_ALGORITHMS, "").split(",") if a.strip()),
-            subject_claim=v.get(d.F_SUBJECT_CLAIM) or "sub", static_keys=static,
-            jwks_url=v.get(d.F_JWKS_URL, "").strip(), cache_seconds=float(v.get(d.F_CACHE) or 720) * 60,
-            atm_id=v.get(d.F_ATM, "").strip())
-    raise ValueError(f"unknown token processor type {descriptor_id}")
+    return kind.compile(CompileInput(doc["id"], instances.values(config), instances.tables(config), model, keys,
+                                     identifiers, anchors))
 
 
 def _connection(doc: dict[str, Any]) -> Connection:
