@@ -276,3 +276,16 @@ async def test_sts_through_a_token_to_token_mapping(sp: Admin, http: httpx.Async
     assert assertion.xpath("string(saml:Subject/saml:NameID)", namespaces=NS) == "alice"
     refused = await _post(http, _jwt({"aud": "urn:someone-else"}), applies_to="https://rp.example.com/app")
     assert refused.status_code == 500 and b"audience is not accepted" in refused.content
+
+
+async def test_token_exchange_policies_take_it_for_jwt_subject_tokens_only(admin: Admin) -> None:
+    await admin.ok("POST", "/idp/tokenProcessors", processor())
+    policy = {"id": "pol", "name": "Partner JWTs", "attributeContract": {"extendedAttributes": []},
+              "processorMappings": [{"subjectTokenType": "urn:ietf:params:oauth:token-type:jwt",
+                                     "subjectTokenProcessor": {"id": "pfjwt"},
+                                     "attributeContractFulfillment": {
+                                         "subject": {"source": {"type": "SUBJECT_TOKEN"}, "value": "sub"}}}]}
+    await admin.ok("POST", "/oauth/tokenExchange/processor/policies", policy)
+    policy["processorMappings"][0]["subjectTokenType"] = "urn:ietf:params:oauth:token-type:saml2"
+    errors = _errors(await admin.post("/oauth/tokenExchange/processor/policies", {**policy, "id": "saml"}))
+    assert "cannot validate subject tokens of type" in errors["processorMappings[0].subjectTokenProcessor.id"]

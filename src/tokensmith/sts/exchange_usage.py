@@ -29,10 +29,9 @@ from tokensmith.config.model import (
 from tokensmith.errors import FieldError
 from tokensmith.sts.generators.base import generator_types
 from tokensmith.sts.instances import contract_names
-from tokensmith.sts.processors import descriptors as d
-from tokensmith.sts.tokens import TT_ACCESS_TOKEN, TT_JWT, TT_SAML1, TT_SAML2
+from tokensmith.sts.processors.runtime import processor_types
+from tokensmith.sts.tokens import TT_ACCESS_TOKEN, TT_ID_TOKEN, TT_JWT, TT_SAML1, TT_SAML2
 
-TT_ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 POLICY_CORE = "subject"  # the read-only core attribute of every processor policy contract
 PROCESSOR_SETTINGS = "txProcessorSettings"
 GENERATOR_SETTINGS = "txGeneratorSettings"
@@ -42,13 +41,6 @@ TX_MAPPINGS_PATH = "/oauth/tokenExchange/tokenGeneratorMappings"
 # CONTEXT values a processor policy or a policy-to-generator mapping may read.
 EXCHANGE_CONTEXT = ("ClientId", "ClientIp", "Resource", "Audience", "RequestedTokenType", "SubjectTokenType",
                     "ActorTokenType", "Scope")
-# RFC 8693 token types a processor of each bundled type validates (add-on processors: any type).
-PROCESSOR_TOKEN_TYPES: dict[str, tuple[str, ...]] = {
-    d.JWT_ID: (TT_JWT, TT_ACCESS_TOKEN, TT_ID_TOKEN),
-    d.SAML20_ID: (TT_SAML2,),
-    d.SAML11_ID: (TT_SAML1,),
-    d.USERNAME_ID: (),
-}
 SUBJECT_TOKEN_TYPES = (TT_ACCESS_TOKEN, TT_JWT, TT_ID_TOKEN, TT_SAML2, TT_SAML1)
 
 
@@ -63,7 +55,8 @@ def _processor_problems(model: ConfigModel, ref: Any, token_type: str, path: str
     processor = model.get(TOKEN_PROCESSOR, processor_id)
     if processor is None:
         return [FieldError(f"{path}.id", f"Token processor '{processor_id}' does not exist")], None
-    accepted = PROCESSOR_TOKEN_TYPES.get(processor["pluginDescriptorRef"]["id"])
+    kind = processor_types().get(processor["pluginDescriptorRef"]["id"])
+    accepted = kind.exchange_types if kind is not None else None  # each type declares what it validates
     if accepted is not None and token_type not in accepted:
         what = ", ".join(accepted) if accepted else "no token exchange token type"
         return [FieldError(f"{path}.id", f"Token processor '{processor_id}' cannot validate {role} tokens of type "

@@ -13,6 +13,7 @@ from lxml import etree
 # RFC 8693 token types.
 TT_SAML2 = "urn:ietf:params:oauth:token-type:saml2"
 TT_SAML1 = "urn:ietf:params:oauth:token-type:saml1"
+TT_ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 TT_JWT = "urn:ietf:params:oauth:token-type:jwt"
 TT_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
 

@@ -19,7 +19,7 @@ from tokensmith.plugins.descriptors import FieldDescriptor, FieldType, PluginDes
 from tokensmith.sts.processors import jwtkeys
 from tokensmith.sts.processors.jwtkeys import JWS_ALGORITHMS
 from tokensmith.sts.processors.runtime import CompileInput, Incoming, ManagerCheck, PasswordGuard, ProcessorType
-from tokensmith.sts.tokens import Identity, TokenRefused
+from tokensmith.sts.tokens import TT_ACCESS_TOKEN, TT_ID_TOKEN, TT_JWT, Identity, TokenRefused
 
 JWT_ID = "org.tokensmith.wstrust.processor.jwt.JwtTokenProcessor"
 F_AUDIENCE = "Audience"
@@ -152,4 +152,4 @@ def _compile(source: CompileInput) -> JwtProcessor:
         atm_id=v.get(F_ATM, "").strip())
 
 
-PROCESSOR = ProcessorType(DESCRIPTOR, _compile, _check)
+PROCESSOR = ProcessorType(DESCRIPTOR, _compile, _check, exchange_types=(TT_JWT, TT_ACCESS_TOKEN, TT_ID_TOKEN))

@@ -39,7 +39,7 @@ from tokensmith.plugins.descriptors import (
 from tokensmith.sts.processors import jwtkeys
 from tokensmith.sts.processors.jwtkeys import JWS_ALGORITHMS
 from tokensmith.sts.processors.runtime import CompileInput, Incoming, ManagerCheck, PasswordGuard, ProcessorType
-from tokensmith.sts.tokens import Identity, TokenRefused
+from tokensmith.sts.tokens import TT_ACCESS_TOKEN, TT_ID_TOKEN, TT_JWT, Identity, TokenRefused
 
 PF_JWT_ID = "com.pingidentity.pf.tokenprocessors.jwt.JwtTokenProcessor"
 ISSUERS, AUDIENCES = "Allowed Issuers", "Allowed Audiences"
@@ -205,4 +205,4 @@ def _compile(source: CompileInput) -> PingJwtProcessor:
         cache_seconds=float(v.get(F_CACHE) or 720) * 60)
 
 
-PROCESSOR = ProcessorType(DESCRIPTOR, _compile, _check)
+PROCESSOR = ProcessorType(DESCRIPTOR, _compile, _check, exchange_types=(TT_JWT, TT_ACCESS_TOKEN, TT_ID_TOKEN))

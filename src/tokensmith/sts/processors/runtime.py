@@ -95,6 +95,8 @@ class ProcessorType:
     compile: Callable[[CompileInput], RuntimeProcessor]
     # (model, normalised configuration) -> [(fieldPath, message)] for rules that read other configuration
     check: Callable[[ConfigModel, NormalizedConfig], list[tuple[str, str]]] = _no_rules
+    # RFC 8693 token types its instances validate in token exchange processor policies (None: any)
+    exchange_types: tuple[str, ...] | None = None
 
 
 PROCESSORS: PluginKind[ProcessorType] = PluginKind(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from tokensmith.plugins.descriptors import FieldDescriptor, FieldType, PluginDescriptor, TableDescriptor, unique_column
 from tokensmith.sts.processors.runtime import CompileInput, Incoming, ManagerCheck, PasswordGuard, ProcessorType
 from tokensmith.sts.saml import verify
-from tokensmith.sts.tokens import Identity, TokenRefused
+from tokensmith.sts.tokens import TT_SAML1, TT_SAML2, Identity, TokenRefused
 
 SAML20_ID = "org.sourceid.wstrust.processor.saml.Saml20TokenProcessor"
 SAML11_ID = "org.sourceid.wstrust.processor.saml.Saml11TokenProcessor"
@@ -58,7 +58,7 @@ def _descriptor(plugin_id: str, name: str) -> PluginDescriptor:
     )
 
 
-def _processor_type(plugin_id: str, name: str, version: str) -> ProcessorType:
+def _processor_type(plugin_id: str, name: str, version: str, exchange_type: str) -> ProcessorType:
     def compile_(source: CompileInput) -> SamlProcessor:
         t = source.tables
         trust = verify.Trust(anchors=source.anchors,
@@ -67,8 +67,8 @@ def _processor_type(plugin_id: str, name: str, version: str) -> ProcessorType:
         audience = source.values.get(F_AUDIENCE, "").strip()
         return SamlProcessor(source.instance_id, version, trust, (audience,) if audience else source.identifiers)
 
-    return ProcessorType(_descriptor(plugin_id, name), compile_)
+    return ProcessorType(_descriptor(plugin_id, name), compile_, exchange_types=(exchange_type,))
 
 
-SAML20_PROCESSOR = _processor_type(SAML20_ID, "SAML 2.0 Token Processor", "saml2")
-SAML11_PROCESSOR = _processor_type(SAML11_ID, "SAML 1.1 Token Processor", "saml1")
+SAML20_PROCESSOR = _processor_type(SAML20_ID, "SAML 2.0 Token Processor", "saml2", TT_SAML2)
+SAML11_PROCESSOR = _processor_type(SAML11_ID, "SAML 1.1 Token Processor", "saml1", TT_SAML1)

@@ -91,4 +91,4 @@ def _compile(source: CompileInput) -> UsernameProcessor:
     return UsernameProcessor(source.instance_id, tuple(validators), int(source.values.get(F_ATTEMPTS) or 0))
 
 
-PROCESSOR = ProcessorType(DESCRIPTOR, _compile, _check)
+PROCESSOR = ProcessorType(DESCRIPTOR, _compile, _check, exchange_types=())
