@@ -227,7 +227,7 @@ async def test_sts_with_a_jwks_url_and_a_second_issuer(sp: Admin, http: httpx.As
     ("no exp", b"no expiration time"),
     ("not yet valid", b"not valid yet"),
     ("bad signature", b"signature is not valid"),
-    ("alg none", b""),
+    ("alg none", b"signature is not valid"),
     ("unknown kid", b"signature is not valid"),
     ("HS256 with the public key", b"signature is not valid"),
     ("too long valid", b"Max Future Validity"),
