@@ -50,6 +50,11 @@ class RemoteJwks:
         self._locks: dict[str, asyncio.Lock] = {}
         self.fetches = 0
 
+    def fresh(self, url: str, now: float) -> dict[str, Any] | None:
+        """The set of ``url`` if one is held and not yet due for a refetch; never fetches."""
+        entry = self._cache.get(url)
+        return entry.jwks if entry is not None and now < entry.expires_at else None
+
     async def get(self, url: str, now: float, default_ttl: float) -> dict[str, Any]:
         entry = self._cache.get(url)
         if entry is not None and now < entry.expires_at:

@@ -85,10 +85,8 @@ class JwtProcessor:
                 raise TokenRefused(f"The token was not issued by access token manager '{self.atm_id}', or it "
                                    "has expired or been revoked")
             return dict(found)
-        jwtkeys.require_compact(token)
-        keys = self.static_keys if self.static_keys is not None else \
-            await jwtkeys.remote_key_set(self.jwks_url, self.cache_seconds, manager, now)
-        return jwtkeys.signed_claims(token, keys, self.algorithms)
+        return await jwtkeys.verified_claims(token, self.static_keys, self.jwks_url, self.cache_seconds, manager,
+                                             now, self.algorithms)
 
     async def process(self, token: Incoming, now: float, manager: ManagerCheck | None = None,
                       guard: PasswordGuard | None = None) -> Identity:

@@ -41,6 +41,18 @@ def parse_key_set(text: str) -> KeySet:
         raise ValueError(str(exc)) from exc
 
 
+def _imported(url: str, document: dict[str, Any]) -> KeySet | None:
+    known = _IMPORTED.get(url)
+    return known[1] if known is not None and known[0] is document else None
+
+
+def held_key_set(url: str, manager: ManagerCheck | None, now: float) -> KeySet | None:
+    """The key set of ``url`` if the node's fetcher holds a fresh one already imported; never fetches."""
+    fetcher = manager.remote_jwks if manager is not None else None
+    document = fetcher.fresh(url, now) if fetcher is not None else None
+    return _imported(url, document) if document is not None else None
+
+
 async def remote_key_set(url: str, default_ttl: float, manager: ManagerCheck | None, now: float) -> KeySet:
     fetcher = manager.remote_jwks if manager is not None else None
     if fetcher is None:
@@ -49,9 +61,9 @@ async def remote_key_set(url: str, default_ttl: float, manager: ManagerCheck | N
         document = await fetcher.get(url, now, default_ttl)
     except RemoteJwksError as exc:
         raise TokenRefused(f"The issuer's keys cannot be fetched from {url}") from exc
-    known = _IMPORTED.get(url)
-    if known is not None and known[0] is document:
-        return known[1]
+    known = _imported(url, document)
+    if known is not None:
+        return known
     try:
         keys = KeySet.import_key_set(document)  # type: ignore[arg-type]
     except (ValueError, TypeError, KeyError, AttributeError, JoseError) as exc:
@@ -67,9 +79,27 @@ def require_compact(token: str) -> None:
                            "base64url) are accepted", malformed="jose")
 
 
-def signed_claims(token: str, keys: KeySet, algorithms: tuple[str, ...]) -> dict[str, Any]:
-    """The claims of a compact JWS that ``keys`` verifies under one of ``algorithms``."""
+async def verified_claims(token: str, static_keys: KeySet | None, url: str, default_ttl: float,
+                          manager: ManagerCheck | None, now: float, algorithms: tuple[str, ...]) -> dict[str, Any]:
+    """The claims of a compact JWS that the pasted keys, or the set fetched from ``url``, verify under
+    one of ``algorithms``.
+
+    A remembered token is these exact bytes, which passed the syntax check and a signature check by
+    the same key set before they were remembered: neither is repeated, and nothing is fetched. A
+    malformed token is refused before any fetch.
+    """
+    held = static_keys if static_keys is not None else held_key_set(url, manager, now)
+    known = VERIFIED_JWTS.get(token, held, algorithms) if held is not None else None
+    if known is not None:
+        return known
     require_compact(token)
+    keys = static_keys if static_keys is not None else await remote_key_set(url, default_ttl, manager, now)
+    return signed_claims(token, keys, algorithms)
+
+
+def signed_claims(token: str, keys: KeySet, algorithms: tuple[str, ...]) -> dict[str, Any]:
+    """The claims of a compact JWS (checked by :func:`require_compact`) that ``keys`` verifies under
+    one of ``algorithms``."""
     known = VERIFIED_JWTS.get(token, keys, algorithms)
     if known is not None:
         return known

@@ -111,9 +111,8 @@ class PingJwtProcessor:
         trusted = self.issuers.get(_claimed_issuer(token.value))
         if trusted is None:
             raise TokenRefused("The JWT's issuer is not accepted")
-        keys = trusted.static_keys if trusted.static_keys is not None else \
-            await jwtkeys.remote_key_set(trusted.jwks_url, self.cache_seconds, manager, now)
-        claims = jwtkeys.signed_claims(token.value, keys, JWS_ALGORITHMS)
+        claims = await jwtkeys.verified_claims(token.value, trusted.static_keys, trusted.jwks_url,
+                                               self.cache_seconds, manager, now, JWS_ALGORITHMS)
         if claims.get("iss") != trusted.issuer:
             raise TokenRefused("The JWT's issuer is not accepted")
         self._check_times(claims, now)
