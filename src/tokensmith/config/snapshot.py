@@ -15,6 +15,7 @@ from tokensmith.atm.base import AtmBuildError, AtmCommon, AtmRuntime, AtmType, B
 from tokensmith.atm.types import atm_types
 from tokensmith.config.model import ATM, CLIENT, MAPPING, PCV, SETTINGS, ConfigModel
 from tokensmith.keys.ring import KeyLoader, KeyRing
+from tokensmith.oauth.exchange_config import CompiledExchange, compile_exchange
 from tokensmith.oauth.mapping import CompiledMapping
 from tokensmith.pcv.simple import PLUGIN_ID as SIMPLE_PCV_ID
 from tokensmith.pcv.simple import SimpleValidator
@@ -72,6 +73,7 @@ class Snapshot:
     keys: KeyRing = field(default_factory=KeyRing)  # loaded signing key pairs
     atm_types: tuple[AtmType, ...] = ()  # every token format, asked in turn at introspection and revocation
     sts: sts_runtime.StsRuntime = field(default_factory=sts_runtime.StsRuntime)  # WS-Trust STS
+    exchange: CompiledExchange = field(default_factory=CompiledExchange)  # token exchange policies, groups
     base_url: str = ""  # /serverSettings federationInfo.baseUrl ("": none; see tokensmith.publicurl)
 
     def atm_for_resource(self, resource: str) -> str | None:
@@ -159,6 +161,7 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
         keys=ring,
         atm_types=tuple(types.values()),
         sts=sts_runtime.build(model, ring),
+        exchange=compile_exchange(model),
         base_url=str((((model.get(SETTINGS, "serverSettings") or {}).get("federationInfo")) or {})
                      .get("baseUrl") or "").rstrip("/"),
     )

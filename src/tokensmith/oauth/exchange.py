@@ -1,4 +1,9 @@
-"""RFC 8693 token exchange at the token endpoint, issuing through the STS's token generators.
+"""RFC 8693 token exchange at the token endpoint.
+
+When the client names a token exchange processor policy, or a default processor policy is set,
+PingFederate's model serves the request (:mod:`tokensmith.oauth.policy_exchange`). Otherwise, for
+configurations made before processor policies existed, the token-to-token mappings serve it, as
+described here, issuing through the STS's token generators.
 
 The subject token is validated by a token processor and translated by a token-to-token mapping,
 exactly as at ``/pf/sts.wst``: a JWT or JWT access token (``...:jwt``, ``...:access_token``) goes to
@@ -11,12 +16,13 @@ generator names that audience and becomes the token's audience when the generato
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 
 from tokensmith.config.snapshot import RuntimeClient, Snapshot
 from tokensmith.errors import OAuthError, invalid_request
+from tokensmith.oauth.exchange_tokens import b64url
 from tokensmith.oauth.http import Response, json_response
+from tokensmith.oauth.policy_exchange import policy_exchange
 from tokensmith.oauth.runtime import Runtime
 from tokensmith.sts import mapping as sts_mapping
 from tokensmith.sts import xml as x
@@ -29,13 +35,6 @@ GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 SUBJECT_KINDS = {TT_JWT: "jwt", TT_ACCESS_TOKEN: "jwt", TT_SAML2: "saml2", TT_SAML1: "saml1"}
 
 
-def _b64url(value: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise invalid_request("The SAML subject_token must be base64url-encoded") from exc
-
-
 def _incoming(subject_token: str, subject_type: str) -> Incoming:
     kind = SUBJECT_KINDS.get(subject_type)
     if kind is None:
@@ -44,7 +43,7 @@ def _incoming(subject_token: str, subject_type: str) -> Incoming:
     if kind == "jwt":
         return Incoming("jwt", value=subject_token)
     try:
-        element = x.parse(_b64url(subject_token))
+        element = x.parse(b64url(subject_token))
     except x.XmlRefused as exc:
         raise invalid_request(f"The SAML subject_token is refused: {exc}") from exc
     expected = x.SAML2 if kind == "saml2" else x.SAML1
@@ -75,6 +74,9 @@ def _candidates(sts: StsRuntime, kind: str, requested: str | None, audience: str
 
 async def token_exchange(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: dict[str, str],
                          context: dict[str, Any], now: float) -> Response:
+    policy = snapshot.exchange.policy_for(client.client_id)
+    if policy is not None:  # PingFederate's model: processor policies, generator groups, access tokens out
+        return await policy_exchange(rt, snapshot, client, policy, form, context, now)
     subject_token, subject_type = form.get("subject_token"), form.get("subject_token_type")
     if not subject_token or not subject_type:
         raise invalid_request("subject_token and subject_token_type are required")
