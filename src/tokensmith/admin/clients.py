@@ -15,11 +15,9 @@ from tokensmith.admin.context import AdminContext, check_name, public, ref_id
 from tokensmith.config.model import ATM, CLIENT, TX_POLICY, ConfigModel
 from tokensmith.crypto.secretbox import SecretBoxError
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+from tokensmith.oauth.grants import registry
 
 PATH = "/oauth/clients"
-SUPPORTED_GRANTS = {"CLIENT_CREDENTIALS", "RESOURCE_OWNER_CREDENTIALS", "REFRESH_TOKEN",
-                    "ACCESS_TOKEN_VALIDATION", "TOKEN_EXCHANGE"}
-CONFIDENTIAL_ONLY = {"CLIENT_CREDENTIALS", "ACCESS_TOKEN_VALIDATION"}
 SUPPORTED_AUTH = {"NONE", "SECRET"}
 MIN_SECRET = 8
 CLIENT_ID = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -198,10 +196,11 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], existing
     grants = body.get("grantTypes") or []
     if not grants:
         errors.add("grantTypes", "At least one grant type is required", "required_field_missing")
+    allowed = registry.allowed_client_values()
     for g in grants:
-        if g not in SUPPORTED_GRANTS:
+        if g not in allowed:
             errors.add("grantTypes", f"Grant type {g} is not supported by this server; supported: "
-                       + ", ".join(sorted(SUPPORTED_GRANTS)))
+                       + ", ".join(sorted(allowed)))
     _not_enforced(body, errors)
     doc: dict[str, Any] = {**DEFAULTS}
     doc.update({k: v for k, v in body.items() if k not in READ_ONLY and k != "clientAuth"})
@@ -211,7 +210,7 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], existing
         auth_in = dict(existing["clientAuth"]) if existing else {}
     _apply_auth(ctx, model, doc, auth_in, existing, errors)
     if doc.get("clientAuth", {}).get("type") == "NONE":
-        for g in sorted(set(grants) & CONFIDENTIAL_ONLY):
+        for g in sorted(g for g in set(grants) if g in allowed and allowed[g].confidential_only):
             errors.add("grantTypes", f"Grant type {g} needs client authentication (clientAuth.type SECRET)")
 
     atm = ref_id(body, "defaultAccessTokenManagerRef")

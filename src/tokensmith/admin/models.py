@@ -7,9 +7,11 @@ are accepted on input and ignored, so a GET body can be sent back as a PUT.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from tokensmith.oauth.grants import registry
 
 
 class Strict(BaseModel):
@@ -116,9 +118,10 @@ class AccessTokenManagementSettings(Strict):
     defaultAccessTokenManagerRef: ResourceLink | None = None
 
 
-GrantType = Literal["IMPLICIT", "AUTHORIZATION_CODE", "RESOURCE_OWNER_CREDENTIALS", "CLIENT_CREDENTIALS",
-                    "REFRESH_TOKEN", "EXTENSION", "DEVICE_CODE", "ACCESS_TOKEN_VALIDATION", "CIBA",
-                    "TOKEN_EXCHANGE"]
+if TYPE_CHECKING:
+    GrantType = str
+else:  # PingFederate's client grant-type enumeration, as the grant registry declares it
+    GrantType = Literal[tuple(registry.CLIENT_VALUES)]
 
 
 class SecondarySecret(Strict):

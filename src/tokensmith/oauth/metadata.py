@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from tokensmith.config.snapshot import Snapshot
+from tokensmith.oauth.grants import registry
 from tokensmith.oauth.http import Response, json_response
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 TOKEN_AUTH_METHODS = [*AUTH_METHODS, "none"]  # public clients send only client_id
-GRANT_TYPES = ["client_credentials", "password", "refresh_token"]
 
 
 def metadata(snapshot: Snapshot, base: str) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def metadata(snapshot: Snapshot, base: str) -> dict[str, Any]:
         "introspection_endpoint": f"{base}/as/introspect.oauth2",
         "revocation_endpoint": f"{base}/as/revoke_token.oauth2",
         "jwks_uri": f"{base}/pf/JWKS",
-        "grant_types_supported": GRANT_TYPES,
+        "grant_types_supported": registry.served_names(),
         "response_types_supported": [],
         "scopes_supported": scopes,
         "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,

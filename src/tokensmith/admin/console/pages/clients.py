@@ -18,20 +18,20 @@ from tokensmith.admin.console.web import OAUTH, Console, FormInput, Page
 from tokensmith.admin.context import public
 from tokensmith.config.model import ATM, CLIENT, ConfigModel
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+from tokensmith.oauth.grants import registry
 
 PATH = "/oauth/clients"
-GRANT_LABELS = {
-    "CLIENT_CREDENTIALS": "Client Credentials",
-    "RESOURCE_OWNER_CREDENTIALS": "Resource Owner Password Credentials",
-    "REFRESH_TOKEN": "Refresh Token",
-    "ACCESS_TOKEN_VALIDATION": "Access Token Validation (Client is a Resource Server)",
-}
 FIELDS = ["clientId", "name", "description", "enabled", "grantTypes", "clientAuth.type", "clientAuth.secret",
           "clientAuth", "defaultAccessTokenManagerRef.id", "defaultAccessTokenManagerRef",
           "restrictToDefaultAccessTokenManager", "restrictScopes", "restrictedScopes", "exclusiveScopes",
           "redirectUris", "refreshRolling", "clientSecretRetentionPeriodType", "clientSecretRetentionPeriod",
           "secret", "encryptedSecret", "secondarySecrets"]
 GENERATE = "_generate"
+
+
+def _label(value: str) -> str:
+    known = registry.CLIENT_VALUES.get(value)
+    return value if known is None else known.label
 
 
 def new_secret() -> str:
@@ -52,7 +52,7 @@ def _options(model: ConfigModel) -> dict[str, Any]:
                  + [g["name"] for g in auth.get("exclusiveScopeGroups", [])])
     return {"managers": [(d["id"], f"{d.get('name') or d['id']} ({d['id']})") for d in model.all(ATM)],
             "common": [(s, s) for s in common], "exclusive": [(s, s) for s in exclusive],
-            "grants": list(GRANT_LABELS.items())}
+            "grants": [(v, c.label) for v, c in registry.allowed_client_values().items()]}
 
 
 def parse(form: FormInput, existing: dict[str, Any] | None, errors: ErrorCollector) -> tuple[dict[str, Any], str]:
@@ -117,7 +117,7 @@ def _listing(page: Page, model: ConfigModel) -> Listing:
             actions.append(Action("Secret", url(PATH + "/secret", id=cid)))
         actions.append(Action("Delete", url(PATH + "/delete", id=cid), danger=True))
         rows.append(Row([Cell(cid, href=url(PATH + "/edit", id=cid), code=True), Cell(doc.get("name", "")),
-                         Cell(", ".join(GRANT_LABELS.get(g, g) for g in doc.get("grantTypes", []))),
+                         Cell(", ".join(_label(g) for g in doc.get("grantTypes", []))),
                          Cell("Client secret" if auth == "SECRET" else "None (public client)"),
                          Cell("Enabled" if doc.get("enabled", True) else "Disabled",
                               badge="ok" if doc.get("enabled", True) else "bad")], actions))

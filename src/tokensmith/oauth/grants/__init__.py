@@ -1,0 +1,1 @@
+"""Grant types: one module per grant, read through ``tokensmith.oauth.grants.registry``."""

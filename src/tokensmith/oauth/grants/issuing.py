@@ -1,0 +1,74 @@
+"""What every grant handler shares: the mapping lookup, issuance criteria, the token call and the
+RFC 6749 §5.1 response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tokensmith.atm.base import IssuedToken, IssueRequest
+from tokensmith.config.snapshot import RuntimeAtm, Snapshot
+from tokensmith.crypto.randomness import urlsafe_token
+from tokensmith.errors import OAuthError
+from tokensmith.oauth import scopes as scope_rules
+from tokensmith.oauth.http import Response, json_response
+from tokensmith.oauth.mapping import CompiledMapping, Sources
+from tokensmith.oauth.runtime import Runtime
+
+
+def unauthorized(grant_type: str) -> OAuthError:
+    return OAuthError("unauthorized_client", f"This client may not use the {grant_type} grant")
+
+
+def mapping_for(snapshot: Snapshot, atm: RuntimeAtm, *context_ids: str) -> CompiledMapping | None:
+    for context_id in (*context_ids, "default"):
+        found = snapshot.mappings.get(f"{context_id}|{atm.id}")
+        if found is not None:
+            return found
+    return None
+
+
+def attributes(atm: RuntimeAtm, mapping: CompiledMapping | None, sources: Sources) -> dict[str, Any]:
+    if mapping is None:
+        return {}
+    failed = mapping.failed_criterion(sources)
+    if failed is not None:
+        raise OAuthError("access_denied", failed.error_result or "Issuance criteria were not met")
+    return mapping.attributes(sources, atm.attributes)
+
+
+def scope_string(names: list[str], atm: RuntimeAtm, snapshot: Snapshot) -> str:
+    if atm.expand_scope_groups:
+        names = scope_rules.expand(names, snapshot.scopes)
+    return " ".join(names)
+
+
+async def issue(rt: Runtime, atm: RuntimeAtm, client_id: str, scope: str, attrs: dict[str, Any],
+                now: float, grant_id: str | None) -> tuple[IssuedToken, str]:
+    token = await atm.issue(rt, IssueRequest(client_id, tuple(scope.split()), attrs, now, grant_id))
+    return token, scope
+
+
+def token_endpoint_attributes(atm: RuntimeAtm, mapping: CompiledMapping | None, sources: Sources,
+                              scope: str) -> dict[str, Any]:
+    """The manager's token endpoint attributes for this response (those whose mapped scopes, if any,
+    were granted), filled by the same mapping as the token's own attributes."""
+    wanted = atm.common.token_endpoint_multi_valued(scope.split())
+    if mapping is None or not wanted:
+        return {}
+    return mapping.attributes(sources, wanted)
+
+
+def response(issued: tuple[IssuedToken, str], now: float, refresh: str | None = None,
+             extra: dict[str, Any] | None = None) -> Response:
+    token, scope = issued
+    payload: dict[str, Any] = {**(extra or {}), "access_token": token.value, "token_type": "Bearer",
+                               "expires_in": int(token.expires_at - now)}
+    if scope:
+        payload["scope"] = scope
+    if refresh:
+        payload["refresh_token"] = refresh
+    return json_response(payload)
+
+
+def new_refresh(snapshot: Snapshot) -> str:
+    return urlsafe_token(snapshot.refresh_token_length)
