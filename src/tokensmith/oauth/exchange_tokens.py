@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from typing import Any
 
 from tokensmith.config.snapshot import Snapshot
 from tokensmith.errors import OAuthError, invalid_request
+from tokensmith.keys.remote import RemoteJwks
 from tokensmith.oauth.runtime import Runtime
 from tokensmith.sts import xml as x
 from tokensmith.sts.managers import manager_check
@@ -49,23 +51,34 @@ def read_token(value: str, token_type: str) -> Incoming:
     return Incoming(kind, element=element)
 
 
-def _with_reference_tokens(rt: Runtime, snapshot: Snapshot, jwt_check: ManagerCheck, issuer: str,
-                           subject_claim: str) -> ManagerCheck:
-    async def check(atm_id: str, token: str, now: float) -> dict[str, Any] | None:
-        found = await jwt_check(atm_id, token, now)
+@dataclass(frozen=True)
+class _WithReferenceTokens:
+    """The node's manager check, which also finds this server's reference tokens by their digest
+    (a reference token has no dots), and the node's JWKS fetcher as the processors expect it."""
+
+    rt: Runtime
+    snapshot: Snapshot
+    jwt_check: ManagerCheck
+    issuer: str
+    subject_claim: str
+
+    @property
+    def remote_jwks(self) -> RemoteJwks | None:
+        return self.jwt_check.remote_jwks
+
+    async def __call__(self, atm_id: str, token: str, now: float) -> dict[str, Any] | None:
+        found = await self.jwt_check(atm_id, token, now)
         if found is not None or "." in token:
             return found
-        record = await rt.state.get_token(rt.state.token_key(token))
-        if record is None or record.atm_id != atm_id or record.expires_at <= now or atm_id not in snapshot.atms:
+        record = await self.rt.state.get_token(self.rt.state.token_key(token))
+        if record is None or record.atm_id != atm_id or record.expires_at <= now or atm_id not in self.snapshot.atms:
             return None
-        claims: dict[str, Any] = {**record.attributes, "iss": issuer, "exp": record.expires_at,
+        claims: dict[str, Any] = {**record.attributes, "iss": self.issuer, "exp": record.expires_at,
                                   "iat": record.issued_at, "client_id": record.client_id}
         if record.scope:
             claims["scope"] = record.scope
-        claims.setdefault(subject_claim, record.client_id)  # a client's own token: the client is the subject
+        claims.setdefault(self.subject_claim, record.client_id)  # a client's own token: the client is the subject
         return claims
-
-    return check
 
 
 async def validate(rt: Runtime, snapshot: Snapshot, processor_id: str, token: Incoming, now: float,
@@ -76,8 +89,8 @@ async def validate(rt: Runtime, snapshot: Snapshot, processor_id: str, token: In
         raise invalid_request(f"Token processor '{processor_id}' is not available"
                               + (f": {entry.error}" if entry is not None and entry.error else ""))
     runtime = entry.runtime
-    check = _with_reference_tokens(rt, snapshot, manager_check(rt, snapshot), str(getattr(runtime, "issuer", "")),
-                                   str(getattr(runtime, "subject_claim", "sub")))
+    check = _WithReferenceTokens(rt, snapshot, manager_check(rt, snapshot), str(getattr(runtime, "issuer", "")),
+                                 str(getattr(runtime, "subject_claim", "sub")))
     try:
         return await runtime.process(token, now, check)
     except TokenRefused as error:
