@@ -21,13 +21,15 @@ from tokensmith.admin.console.pages import (
     sp_connections,
     sts_instances,
     sts_mappings,
+    token_exchange,
 )
 from tokensmith.admin.console.web import PREFIX, Console
 from tokensmith.admin.routing import Deps
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 # Page modules in navigation order; each adds its routes and navigation entries.
-PAGES = (auth, atms, mappings, clients, scopes, sts_instances, sts_mappings, sp_connections, pcvs, keypairs)
+PAGES = (auth, atms, mappings, clients, scopes, sts_instances, sts_mappings, sp_connections, token_exchange,
+         pcvs, keypairs)
 
 
 def build_console(deps: Deps) -> Console:
