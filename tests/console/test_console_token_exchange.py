@@ -225,3 +225,35 @@ async def test_generator_group_created_edited_and_refused(console: ConsoleClient
 async def test_navigation_links(console: ConsoleClient) -> None:
     home = (await console.get("/")).text
     assert f'href="/console{POLICIES}"' in home and f'href="/console{GROUPS}"' in home
+
+
+async def test_policy_to_generator_mapping_page(console: ConsoleClient, admin: Admin) -> None:
+    await _setup(admin)
+    assert (await console.post(POLICIES + "/new", _policy_form())).status_code == 303
+    page = "/token-exchange/policy-mappings"
+    assert "No policy-to-generator mapping exists yet." in (await console.get(page)).text
+    shown = await console.post(page + "/new", {"_action": "refresh", "sourceId": "pol", "targetId": "saml2gen"})
+    assert shown.status_code == 200 and 'name="attributeContractFulfillment.SAML_SUBJECT.value"' in shown.text
+    assert "Policy attributes: subject, role." in shown.text
+    form = {"_action": "save", "sourceId": "pol", "targetId": "saml2gen",
+            "attributeContractFulfillment._names": ["SAML_SUBJECT", "role"],
+            "attributeContractFulfillment.SAML_SUBJECT.source.type": "TOKEN_EXCHANGE_PROCESSOR_POLICY",
+            "attributeContractFulfillment.SAML_SUBJECT.value": "subject",
+            "attributeContractFulfillment.role.source.type": "TOKEN_EXCHANGE_PROCESSOR_POLICY",
+            "attributeContractFulfillment.role.value": "nope"}
+    refused = await console.post(page + "/new", form)
+    assert refused.status_code == 422
+    assert field_errors(refused.text)[field_id("attributeContractFulfillment.role.value")]
+    assert 'value="nope"' in refused.text
+    form["attributeContractFulfillment.role.value"] = "role"
+    assert (await console.post(page + "/new", form)).status_code == 303
+    doc = await admin.ok("GET", "/oauth/tokenExchange/tokenGeneratorMappings/pol|saml2gen")
+    assert doc["attributeContractFulfillment"]["role"] == {"source": {"type": "TOKEN_EXCHANGE_PROCESSOR_POLICY"},
+                                                           "value": "role"}
+    assert "Orders policy" in html.unescape((await console.get(page)).text)
+    in_use = html.unescape((await console.get(POLICIES + "/delete", params={"id": "pol"})).text)
+    assert "mapping 'pol|saml2gen'" in in_use
+    forged = await console.post(page + "/delete?id=pol|saml2gen", csrf="forged")
+    assert forged.status_code == 403
+    assert (await console.post(page + "/delete?id=pol|saml2gen")).status_code == 303
+    assert (await admin.get("/oauth/tokenExchange/tokenGeneratorMappings/pol|saml2gen")).status_code == 404

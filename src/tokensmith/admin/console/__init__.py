@@ -22,6 +22,7 @@ from tokensmith.admin.console.pages import (
     sts_instances,
     sts_mappings,
     token_exchange,
+    tx_mappings,
 )
 from tokensmith.admin.console.web import PREFIX, Console
 from tokensmith.admin.routing import Deps
@@ -29,7 +30,7 @@ from tokensmith.admin.routing import Deps
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 # Page modules in navigation order; each adds its routes and navigation entries.
 PAGES = (auth, atms, mappings, clients, scopes, sts_instances, sts_mappings, sp_connections, token_exchange,
-         pcvs, keypairs)
+         tx_mappings, pcvs, keypairs)
 
 
 def build_console(deps: Deps) -> Console:
