@@ -257,3 +257,23 @@ async def test_policy_to_generator_mapping_page(console: ConsoleClient, admin: A
     assert forged.status_code == 403
     assert (await console.post(page + "/delete?id=pol|saml2gen")).status_code == 303
     assert (await admin.get("/oauth/tokenExchange/tokenGeneratorMappings/pol|saml2gen")).status_code == 404
+
+
+async def test_client_form_names_its_processor_policy(console: ConsoleClient, admin: Admin) -> None:
+    await _setup(admin)
+    assert (await console.post(POLICIES + "/new", _policy_form())).status_code == 303
+    await admin.client_app("xapp", grants=("TOKEN_EXCHANGE",))
+    form = await console.get("/oauth/clients/edit", params={"id": "xapp"})
+    assert 'name="tokenExchangeProcessorPolicyRef.id"' in form.text and "Orders policy (pol)" in form.text
+    body = {"_action": "save", "name": "X app", "enabled": "true", "grantTypes": "TOKEN_EXCHANGE",
+            "clientAuth.type": "SECRET", "refreshRolling": "SERVER_DEFAULT",
+            "clientSecretRetentionPeriodType": "SERVER_DEFAULT", "tokenExchangeProcessorPolicyRef.id": "pol"}
+    saved = await console.post("/oauth/clients/edit?id=xapp", body)
+    assert saved.status_code == 303, field_errors(saved.text)
+    assert (await admin.ok("GET", "/oauth/clients/xapp"))["tokenExchangeProcessorPolicyRef"]["id"] == "pol"
+    refused = await console.post("/oauth/clients/edit?id=xapp", {**body, "tokenExchangeProcessorPolicyRef.id": "gone"})
+    assert refused.status_code == 422
+    assert "does not exist" in " ".join(field_errors(refused.text)[field_id("tokenExchangeProcessorPolicyRef.id")])
+    cleared = await console.post("/oauth/clients/edit?id=xapp", {**body, "tokenExchangeProcessorPolicyRef.id": ""})
+    assert cleared.status_code == 303
+    assert "tokenExchangeProcessorPolicyRef" not in await admin.ok("GET", "/oauth/clients/xapp")

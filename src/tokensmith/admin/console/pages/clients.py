@@ -16,7 +16,7 @@ from tokensmith.admin.console.forms import FormErrors, checked, lines, to_int
 from tokensmith.admin.console.listing import Action, Cell, Listing, Row
 from tokensmith.admin.console.web import OAUTH, Console, FormInput, Page
 from tokensmith.admin.context import public
-from tokensmith.config.model import ATM, CLIENT, ConfigModel
+from tokensmith.config.model import ATM, CLIENT, TX_POLICY, ConfigModel
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
 from tokensmith.oauth.grants import registry
 
@@ -25,7 +25,8 @@ FIELDS = ["clientId", "name", "description", "enabled", "grantTypes", "clientAut
           "clientAuth", "defaultAccessTokenManagerRef.id", "defaultAccessTokenManagerRef",
           "restrictToDefaultAccessTokenManager", "restrictScopes", "restrictedScopes", "exclusiveScopes",
           "redirectUris", "refreshRolling", "clientSecretRetentionPeriodType", "clientSecretRetentionPeriod",
-          "secret", "encryptedSecret", "secondarySecrets"]
+          "secret", "encryptedSecret", "secondarySecrets", "tokenExchangeProcessorPolicyRef.id",
+          "tokenExchangeProcessorPolicyRef"]
 GENERATE = "_generate"
 
 
@@ -51,6 +52,7 @@ def _options(model: ConfigModel) -> dict[str, Any]:
     exclusive = ([s["name"] for s in auth.get("exclusiveScopes", [])]
                  + [g["name"] for g in auth.get("exclusiveScopeGroups", [])])
     return {"managers": [(d["id"], f"{d.get('name') or d['id']} ({d['id']})") for d in model.all(ATM)],
+            "policies": [(d["id"], f"{d.get('name') or d['id']} ({d['id']})") for d in model.all(TX_POLICY)],
             "common": [(s, s) for s in common], "exclusive": [(s, s) for s in exclusive],
             "grants": [(v, c.label) for v, c in registry.allowed_client_values().items()]}
 
@@ -91,6 +93,11 @@ def parse(form: FormInput, existing: dict[str, Any] | None, errors: ErrorCollect
         body["defaultAccessTokenManagerRef"] = {"id": manager}
     else:
         body.pop("defaultAccessTokenManagerRef", None)
+    policy = form.get("tokenExchangeProcessorPolicyRef.id")
+    if policy:
+        body["tokenExchangeProcessorPolicyRef"] = {"id": policy}
+    else:
+        body.pop("tokenExchangeProcessorPolicyRef", None)
     generated = ""
     auth_type = form.get("clientAuth.type") or "SECRET"
     typed = form.get("clientAuth.secret")
