@@ -102,6 +102,13 @@ async def test_processor_policy_created_edited_and_deleted(console: ConsoleClien
     doc = await admin.ok("GET", API_POLICIES + "/pol")
     assert doc["name"] == "Orders policy v2" and doc["actorTokenRequired"] is True
     assert [m["actorTokenProcessor"]["id"] for m in doc["processorMappings"]] == ["saml1"]
+    # an attribute renamed without redrawing the tables: the stale fulfilment row is dropped and the
+    # new attribute's missing fulfilment is shown at its (now drawn) row
+    renamed = await console.post(POLICIES + "/edit?id=pol", {
+        **edited, "attributeContract.extendedAttributes[0].name": "group"})
+    assert renamed.status_code == 422
+    assert "needs a fulfilment" in " ".join(field_errors(renamed.text)[field_id(f"{F0}.group")])
+    assert f'name="{F0}.group.value"' in renamed.text
 
     confirm = await console.get(POLICIES + "/delete", params={"id": "pol"})
     assert confirm.status_code == 200 and "cannot be undone" in confirm.text

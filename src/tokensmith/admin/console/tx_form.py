@@ -99,10 +99,17 @@ def parse_policy(form: FormInput, existing: Doc | None, action: RowAction | None
     else:  # saving: a row left empty is not an attribute
         contract = [c for c in contract if c["name"]]
     stored = list((existing or {}).get(MAPPINGS) or [])
-    return {"id": _form_id(form, existing), "name": form.get("name").strip(),
-            "actorTokenRequired": checked(form, "actorTokenRequired"),
-            "attributeContract": {"coreAttributes": [{"name": tx.POLICY_CORE}], "extendedAttributes": contract},
-            MAPPINGS: _processor_mappings(form, stored, action)}
+    draft: Doc = {"id": _form_id(form, existing), "name": form.get("name").strip(),
+                  "actorTokenRequired": checked(form, "actorTokenRequired"),
+                  "attributeContract": {"coreAttributes": [{"name": tx.POLICY_CORE}],
+                                        "extendedAttributes": contract},
+                  MAPPINGS: _processor_mappings(form, stored, action)}
+    # The fulfilment tables were drawn for the contract as it was; an attribute removed or renamed
+    # since then is no longer the policy's, so its stale row is not sent.
+    attributes = set(policy_attributes(draft))
+    for mapping in draft[MAPPINGS]:
+        mapping[FULFIL] = {k: v for k, v in mapping[FULFIL].items() if k in attributes}
+    return draft
 
 
 def policy_body(draft: Doc) -> Doc:
