@@ -284,3 +284,33 @@ async def test_client_form_names_its_processor_policy(console: ConsoleClient, ad
     cleared = await console.post("/oauth/clients/edit?id=xapp", {**body, "tokenExchangeProcessorPolicyRef.id": ""})
     assert cleared.status_code == 303
     assert "tokenExchangeProcessorPolicyRef" not in await admin.ok("GET", "/oauth/clients/xapp")
+
+
+async def test_access_token_mapping_in_the_policy_context(console: ConsoleClient, admin: Admin) -> None:
+    await _setup(admin)
+    assert (await console.post(POLICIES + "/new", _policy_form())).status_code == 303
+    await admin.reference_atm("ref", attributes=("sub",))
+    listing = html.unescape((await console.get(POLICIES)).text)
+    link = "/console/oauth/access-token-mappings/new?context=TOKEN_EXCHANGE_PROCESSOR_POLICY&policy=pol"
+    assert link in listing
+    page = "/oauth/access-token-mappings"
+    shown = await console.post(page + "/new", {"_action": "refresh", "context.type": "TOKEN_EXCHANGE_PROCESSOR_POLICY",
+                                               "context.contextRef.id": "pol", "accessTokenManagerRef.id": "ref"})
+    assert shown.status_code == 200 and "Policy attributes: subject, role." in shown.text
+    assert "Orders policy (pol)" in shown.text and 'value="TOKEN_EXCHANGE_PROCESSOR_POLICY"' in shown.text
+    form = {"_action": "save", "context.type": "TOKEN_EXCHANGE_PROCESSOR_POLICY", "context.contextRef.id": "pol",
+            "accessTokenManagerRef.id": "ref", "attributeContractFulfillment._names": "sub",
+            "attributeContractFulfillment.sub.source.type": "TOKEN_EXCHANGE_PROCESSOR_POLICY",
+            "attributeContractFulfillment.sub.value": "nope"}
+    refused = await console.post(page + "/new", form)
+    assert refused.status_code == 422
+    assert "contract of processor policy" in " ".join(
+        field_errors(refused.text)[field_id("attributeContractFulfillment.sub.value")])
+    assert (await console.post(page + "/new", {**form, "attributeContractFulfillment.sub.value": "subject"}
+                               )).status_code == 303
+    doc = await admin.ok("GET", "/oauth/accessTokenMappings/pol%7Cref")
+    assert doc["context"]["contextRef"]["id"] == "pol"
+    assert doc["attributeContractFulfillment"]["sub"] == {"source": {"type": "TOKEN_EXCHANGE_PROCESSOR_POLICY"},
+                                                          "value": "subject"}
+    in_use = html.unescape((await console.get(POLICIES + "/delete", params={"id": "pol"})).text)
+    assert "Access token mapping 'pol|ref' uses it as its context" in in_use

@@ -12,17 +12,27 @@ from tokensmith.admin.console.fulfilment import names, parse_criteria, parse_ful
 from tokensmith.admin.console.listing import Action, Cell, Listing, Row
 from tokensmith.admin.console.web import OAUTH, Console, FormInput, Page
 from tokensmith.admin.context import ref_id
-from tokensmith.config.model import ATM, MAPPING, PCV, ConfigModel
+from tokensmith.config.model import ATM, MAPPING, PCV, TX_POLICY, ConfigModel
 from tokensmith.errors import NotFound, ValidationFailed
-from tokensmith.oauth.mapping import CONDITIONS, CONTEXT_VALUES, PERSISTENT_GRANT_VALUES, SOURCES_BY_CONTEXT
+from tokensmith.oauth.mapping import (
+    CONDITIONS,
+    CONTEXT_REF_PATHS,
+    CONTEXT_VALUES,
+    PERSISTENT_GRANT_VALUES,
+    SOURCES_BY_CONTEXT,
+)
+from tokensmith.sts.exchange_usage import policy_contract
 
 PATH = "/oauth/access-token-mappings"
 FULFIL = "attributeContractFulfillment"
 CRITERIA = "issuanceCriteria.conditionalCriteria"
 CONTEXT_LABELS = {"DEFAULT": "Default", "CLIENT_CREDENTIALS": "Client Credentials",
-                  "PCV": "Password Credential Validator"}
+                  "PCV": "Password Credential Validator",
+                  "TOKEN_EXCHANGE_PROCESSOR_POLICY": "Token Exchange Processor Policy"}
+POLICY_CONTEXT = "TOKEN_EXCHANGE_PROCESSOR_POLICY"
 SOURCE_LABELS = {"TEXT": "Text", "CONTEXT": "Context", "NO_MAPPING": "No Mapping",
-                 "OAUTH_PERSISTENT_GRANT": "Persistent Grant", "PASSWORD_CREDENTIAL_VALIDATOR": "Credential Validator"}
+                 "OAUTH_PERSISTENT_GRANT": "Persistent Grant", "PASSWORD_CREDENTIAL_VALIDATOR": "Credential Validator",
+                 "TOKEN_EXCHANGE_PROCESSOR_POLICY": "Processor Policy"}
 
 
 def _get(model: ConfigModel, mapping_id: str) -> dict[str, Any]:
@@ -51,7 +61,7 @@ def parse(form: FormInput, existing: dict[str, Any] | None, action: RowAction | 
         context, atm_id = dict(existing["context"]), existing["accessTokenManagerRef"]["id"]
     else:
         context = {"type": form.get("context.type")}
-        if context["type"] == "PCV":
+        if context["type"] in CONTEXT_REF_PATHS:  # a validator or a processor policy
             context["contextRef"] = {"id": form.get("context.contextRef.id")}
         atm_id = form.get("accessTokenManagerRef.id")
     fulfilment = parse_fulfilment(form, FULFIL)
@@ -77,7 +87,9 @@ def register(console: Console) -> None:
             return {"managers": [(d["id"], f"{d.get('name') or d['id']} ({d['id']})") for d in model.all(ATM)],
                     "validators": [(d["id"], f"{d.get('name') or d['id']} ({d['id']})") for d in model.all(PCV)],
                     "attributes": _contract(model, atm_id), "known_atm": model.get(ATM, atm_id) is not None,
-                    "validator_attributes": _validator_attributes(model, draft)}
+                    "validator_attributes": _validator_attributes(model, draft),
+                    "policies": [(d["id"], f"{d.get('name') or d['id']} ({d['id']})") for d in model.all(TX_POLICY)],
+                    "policy_attributes": _policy_attributes(model, draft)}
 
         opts = await page.read(options)
         context_type = draft["context"].get("type", "")
@@ -118,8 +130,9 @@ def register(console: Console) -> None:
                                  Action("Delete", url(PATH + "/delete", id=doc["id"]), danger=True)]))
             return Listing("Access Token Mappings", ["Context", "Access token manager", "Mapping ID"], rows,
                            ("Add Mapping", url(PATH + "/new")),
-                           "For each context (a client credentials grant, a credential validator, or the default), "
-                           "where every attribute of the manager's contract gets its value.",
+                           "For each context (a client credentials grant, a credential validator, a token exchange "
+                           "processor policy, or the default), where every attribute of the manager's contract "
+                           "gets its value.",
                            "No access token mapping exists yet.")
 
         return await page.render("listing.html", listing=await page.read(build))
@@ -128,8 +141,8 @@ def register(console: Console) -> None:
     async def create(page: Page) -> Response:
         if page.form is None:
             context: dict[str, Any] = {"type": page.query("context", "CLIENT_CREDENTIALS")}
-            if page.query("validator"):
-                context["contextRef"] = {"id": page.query("validator")}
+            if page.query("validator") or page.query("policy"):
+                context["contextRef"] = {"id": page.query("validator") or page.query("policy")}
             draft = {"context": context, "accessTokenManagerRef": {"id": page.query("atm")}, FULFIL: {},
                      "issuanceCriteria": {"conditionalCriteria": []}}
             return await form_page(page, draft, None)
@@ -161,3 +174,10 @@ def _validator_attributes(model: ConfigModel, draft: dict[str, Any]) -> list[str
         return []
     contract = pcv.get("attributeContract", {})
     return [a["name"] for a in contract.get("coreAttributes", []) + contract.get("extendedAttributes", [])]
+
+
+def _policy_attributes(model: ConfigModel, draft: dict[str, Any]) -> list[str]:
+    if draft["context"].get("type") != POLICY_CONTEXT:
+        return []
+    policy = model.get(TX_POLICY, ref_id(draft["context"], "contextRef") or "")
+    return policy_contract(policy) if policy is not None else []

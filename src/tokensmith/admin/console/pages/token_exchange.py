@@ -148,9 +148,13 @@ def _register_policies(console: Console) -> None:
             for doc in model.all(TX_POLICY):
                 processors = [name_of(model, TOKEN_PROCESSOR, tx_form.ref_of(m, "subjectTokenProcessor"))
                               for m in doc.get(tx_form.MAPPINGS) or []]
-                rows.append(_row(url, path, doc, [Cell(", ".join(dict.fromkeys(processors))),
-                                                  Cell("Yes" if doc.get("actorTokenRequired") else "No")],
-                                 tx.policy_problems(model, doc)))
+                row = _row(url, path, doc, [Cell(", ".join(dict.fromkeys(processors))),
+                                            Cell("Yes" if doc.get("actorTokenRequired") else "No")],
+                           tx.policy_problems(model, doc))
+                # the access tokens the policy's exchanges issue come from its access token mapping
+                row.actions.insert(1, Action("Access Token Mapping", url(
+                    "/oauth/access-token-mappings/new", context="TOKEN_EXCHANGE_PROCESSOR_POLICY", policy=doc["id"])))
+                rows.append(row)
             listed = Listing("Processor Policies", ["Policy", "Policy ID", "Subject token processors",
                                                     "Actor token required", "Status"], rows,
                              ("Add Processor Policy", url(path + "/new")),
