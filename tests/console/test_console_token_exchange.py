@@ -8,6 +8,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from tests.conftest import Admin
 from tests.console.conftest import ConsoleClient, field_errors
 from tests.keyfiles import generate
@@ -314,3 +317,45 @@ async def test_access_token_mapping_in_the_policy_context(console: ConsoleClient
                                                           "value": "subject"}
     in_use = html.unescape((await console.get(POLICIES + "/delete", params={"id": "pol"})).text)
     assert "Access token mapping 'pol|ref' uses it as its context" in in_use
+
+
+FUZZ_NAMES = {
+    POLICIES + "/new": ["id", "name", "actorTokenRequired", "attributeContract.extendedAttributes[0].name",
+                        f"{M0}._orig", f"{M0}.subjectTokenType", f"{M0}.subjectTokenProcessor.id",
+                        f"{M0}.actorTokenType", f"{M0}.actorTokenProcessor.id", f"{F0}._names",
+                        f"{F0}.subject.source.type", f"{F0}.subject.value", f"{F0}.role.value",
+                        f"{M1}.issuanceCriteria.conditionalCriteria[0].source.type",
+                        f"{M1}.issuanceCriteria.conditionalCriteria[0].condition", "_action"],
+    POLICIES + "/edit?id=pol": ["name", f"{M0}._orig", f"{M0}.subjectTokenProcessor.id", f"{F0}._names",
+                                f"{F0}.subject.value", "_action"],
+    POLICIES + "/default": ["defaultProcessorPolicyRef.id"],
+    GROUPS + "/new": ["id", "name", "resourceUris", "generatorMappings[0].requestedTokenType",
+                      "generatorMappings[0].tokenGenerator.id", "generatorMappings[3].tokenGenerator.id",
+                      "generatorMappings._default", "_action"],
+    GROUPS + "/default": ["defaultGeneratorGroupRef.id"],
+    "/token-exchange/policy-mappings/new": ["sourceId", "targetId", "attributeContractFulfillment._names",
+                                            "attributeContractFulfillment.SAML_SUBJECT.source.type",
+                                            "attributeContractFulfillment.SAML_SUBJECT.value", "_action"],
+}
+FUZZ_VALUES = st.one_of(st.text(max_size=16), st.sampled_from([
+    "", "true", "0", "1", "99999999999999999999", "pol", "grp", "saml2", "saml1", "saml2gen", "subject", "role",
+    "SAML_SUBJECT", "SUBJECT_TOKEN", "ACTOR_TOKEN", "CONTEXT", "TEXT", "TOKEN_EXCHANGE_PROCESSOR_POLICY", "save",
+    "refresh", TT + "saml2", TT + "jwt", "add:processorMappings", "remove:processorMappings:0",
+    "up:processorMappings:1", "add:generatorMappings", "remove:generatorMappings:5",
+    "add:attributeContract.extendedAttributes", f"add:{M0}.issuanceCriteria.conditionalCriteria"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(sorted(FUZZ_NAMES)), data=st.data())
+async def test_no_token_exchange_form_post_answers_500(console: ConsoleClient, admin: Admin, path: str,
+                                                       data: st.DataObject) -> None:
+    if (await admin.get(API_POLICIES + "/pol")).status_code == 404:
+        await _setup(admin)
+        assert (await console.post(POLICIES + "/new", _policy_form())).status_code == 303
+    names = FUZZ_NAMES[path]
+    form = data.draw(st.dictionaries(st.sampled_from(names), FUZZ_VALUES, max_size=len(names)))
+    response = await console.post(path, form)
+    assert response.status_code in (200, 303, 404, 422), (response.status_code, response.text)
+    for page in (POLICIES + "/edit", GROUPS + "/delete", "/token-exchange/policy-mappings/edit"):
+        answer = await console.get(page, params={"id": data.draw(FUZZ_VALUES)})
+        assert answer.status_code in (200, 404), (answer.status_code, answer.text)
