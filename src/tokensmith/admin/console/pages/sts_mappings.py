@@ -15,6 +15,7 @@ from tokensmith.admin import idpconnections, t2tmappings
 from tokensmith.admin.console.forms import FormErrors, RowAction, checked, row_indices
 from tokensmith.admin.console.fulfilment import names, parse_criteria, parse_fulfilment
 from tokensmith.admin.console.listing import Action, Cell, Listing, Row
+from tokensmith.admin.console.mapping_routes import register_mapping_routes
 from tokensmith.admin.console.references import name_of
 from tokensmith.admin.console.web import TOKEN_EXCHANGE, Console, FormInput, Page
 from tokensmith.admin.context import public
@@ -117,31 +118,8 @@ def _register_mappings(console: Console) -> None:
 
         return await page.render("listing.html", listing=await page.read(build))
 
-    @console.page(T2T_PATH + "/new", ("GET", "POST"))
-    async def create(page: Page) -> Response:
-        if page.form is None:
-            draft = {"sourceId": page.query("source"), "targetId": page.query("target"), FULFIL: {},
-                     "issuanceCriteria": {"conditionalCriteria": []}}
-            return await form_page(page, draft, None, [])
-        return await submit(page, None)
-
-    @console.page(T2T_PATH + "/edit", ("GET", "POST"))
-    async def edit(page: Page) -> Response:
-        mapping_id = page.query("id")
-        existing = await page.read(lambda model: t2tmappings.get(model, mapping_id))
-        if page.form is None:
-            return await form_page(page, existing, existing)
-        return await submit(page, existing)
-
-    @console.page(T2T_PATH + "/delete", ("GET", "POST"))
-    async def remove(page: Page) -> Response:
-        mapping_id = page.query("id")
-        await page.read(lambda model: t2tmappings.get(model, mapping_id))
-        if page.form is not None:
-            await page.change(lambda model: t2tmappings.delete(model, mapping_id))
-            return await page.redirect(T2T_PATH, f"Token-to-token mapping '{mapping_id}' deleted.")
-        return await page.render("delete.html", what="token-to-token mapping", label=mapping_id, ident=mapping_id,
-                                 reasons=[], back=T2T_PATH, action=console.url(T2T_PATH + "/delete", id=mapping_id))
+    register_mapping_routes(console, T2T_PATH, "token-to-token mapping", t2tmappings.get, t2tmappings.delete,
+                            form_page, submit)
 
 
 # --------------------------------------------------------------------------- STS connections

@@ -17,6 +17,7 @@ from tokensmith.admin import tx_mappings
 from tokensmith.admin.console.forms import FormErrors, RowAction
 from tokensmith.admin.console.fulfilment import names, parse_criteria, parse_fulfilment
 from tokensmith.admin.console.listing import Action, Cell, Listing, Row
+from tokensmith.admin.console.mapping_routes import register_mapping_routes
 from tokensmith.admin.console.references import name_of
 from tokensmith.admin.console.web import TOKEN_EXCHANGE, Console, FormInput, Page
 from tokensmith.config.model import TOKEN_GENERATOR, TX_MAPPING, TX_POLICY, ConfigModel
@@ -110,29 +111,5 @@ def register(console: Console) -> None:
 
         return await page.render("listing.html", listing=await page.read(build))
 
-    @console.page(PATH + "/new", ("GET", "POST"))
-    async def create(page: Page) -> Response:
-        if page.form is None:
-            draft = {"sourceId": page.query("source"), "targetId": page.query("target"), FULFIL: {},
-                     "issuanceCriteria": {"conditionalCriteria": []}}
-            return await form_page(page, draft, None, [])
-        return await submit(page, None)
-
-    @console.page(PATH + "/edit", ("GET", "POST"))
-    async def edit(page: Page) -> Response:
-        mapping_id = page.query("id")
-        existing = await page.read(lambda model: tx_mappings.get(model, mapping_id))
-        if page.form is None:
-            return await form_page(page, existing, existing)
-        return await submit(page, existing)
-
-    @console.page(PATH + "/delete", ("GET", "POST"))
-    async def remove(page: Page) -> Response:
-        mapping_id = page.query("id")
-        await page.read(lambda model: tx_mappings.get(model, mapping_id))
-        if page.form is not None:
-            await page.change(lambda model: tx_mappings.delete(model, mapping_id))
-            return await page.redirect(PATH, f"Policy-to-generator mapping '{mapping_id}' deleted.")
-        return await page.render("delete.html", what="policy-to-generator mapping", label=mapping_id,
-                                 ident=mapping_id, reasons=[], back=PATH,
-                                 action=console.url(PATH + "/delete", id=mapping_id))
+    register_mapping_routes(console, PATH, "policy-to-generator mapping", tx_mappings.get, tx_mappings.delete,
+                            form_page, submit)
