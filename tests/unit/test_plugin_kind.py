@@ -7,6 +7,11 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
+from tokensmith.atm import reference
+from tokensmith.atm.jwt import plugin as jwt_manager
+from tokensmith.atm.types import atm_types
+from tokensmith.pcv import simple
+from tokensmith.pcv.base import pcv_types
 from tokensmith.plugins import kind as kind_module
 from tokensmith.plugins.kind import PluginKind
 from tokensmith.sts.generators.base import generator_types
@@ -22,6 +27,13 @@ def test_bundled_processor_and_generator_types_come_from_their_entry_point_group
         "org.sourceid.wstrust.processor.saml.Saml11TokenProcessor",
     ]
     assert "org.tokensmith.addons.generator.jwt.JwtTokenGenerator" in generator_types()
+
+
+def test_bundled_manager_and_validator_types_come_from_their_entry_point_groups() -> None:
+    # the admin API lists manager types in this order (reference first, as PingFederate does)
+    assert list(atm_types())[:2] == [reference.PLUGIN_ID, jwt_manager.PLUGIN_ID]
+    assert atm_types()[jwt_manager.PLUGIN_ID] is jwt_manager.TYPE
+    assert pcv_types()[simple.PLUGIN_ID] is simple.TYPE
 
 
 def test_broken_add_ons_are_left_out(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:

@@ -7,8 +7,7 @@ from typing import Any
 from tokensmith.admin.context import AdminContext, check_instance_id, check_name, ref_id
 from tokensmith.config.model import MAPPING, PCV, ConfigModel
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
-from tokensmith.pcv.simple import PLUGIN_ID as SIMPLE_ID
-from tokensmith.pcv.simple import precheck_passwords
+from tokensmith.pcv.base import pcv_types
 from tokensmith.plugins.configuration import normalize
 
 PATH = "/passwordCredentialValidators"
@@ -42,8 +41,9 @@ def _build(ctx: AdminContext, body: dict[str, Any], errors: ErrorCollector,
         errors.add("pluginDescriptorRef.id", "The plugin type of an existing instance cannot change")
     if body.get("parentRef"):
         errors.add("parentRef", "This validator type does not support parent instances")
-    if descriptor_id == SIMPLE_ID:
-        precheck_passwords(body.get("configuration"), errors)
+    pcv_type = pcv_types().get(descriptor_id)
+    if pcv_type is not None:
+        pcv_type.precheck(body.get("configuration"), errors, "configuration")
     config: dict[str, Any] = {"tables": [], "fields": []}
     if descriptor is not None:
         config = normalize(descriptor, body.get("configuration"), errors, ctx.field_secrets).doc

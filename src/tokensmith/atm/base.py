@@ -3,7 +3,7 @@
 Each access token manager *type* (descriptor id) provides an :class:`AtmType`: it compiles an
 instance's configuration into an :class:`AtmRuntime` once per snapshot, and it recognises,
 introspects and revokes tokens of its format. The token, introspection and revocation endpoints
-work only through these two protocols (see :mod:`tokensmith.atm.types` for the registry).
+work only through these two protocols (see :mod:`tokensmith.atm.types` for the kind, loaded from entry points).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.plugins.descriptors import PluginDescriptor
@@ -120,6 +120,7 @@ class AtmRuntime(Protocol):
     async def issue(self, rt: Runtime, request: IssueRequest) -> IssuedToken: ...
 
 
+@runtime_checkable
 class AtmType(Protocol):
     """One access token manager type, registered by its descriptor id."""
 

@@ -17,8 +17,7 @@ from tokensmith.config.model import ATM, CLIENT, MAPPING, PCV, SETTINGS, ConfigM
 from tokensmith.keys.ring import KeyLoader, KeyRing
 from tokensmith.oauth.exchange_config import CompiledExchange, compile_exchange
 from tokensmith.oauth.mapping import CompiledMapping
-from tokensmith.pcv.simple import PLUGIN_ID as SIMPLE_PCV_ID
-from tokensmith.pcv.simple import SimpleValidator
+from tokensmith.pcv.base import CredentialValidator, build_validator
 from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.plugins.inheritance import effective_configuration
 from tokensmith.sts import runtime as sts_runtime
@@ -65,7 +64,7 @@ class Snapshot:
     clients: dict[str, RuntimeClient] = field(default_factory=dict)
     scopes: Scopes = field(default_factory=Scopes)
     mappings: dict[str, CompiledMapping] = field(default_factory=dict)
-    validators: tuple[SimpleValidator, ...] = ()
+    validators: tuple[CredentialValidator, ...] = ()  # every instance, in creation order
     refresh_token_length: int = 42
     roll_refresh_tokens: bool = False
     persistent_grant_lifetime: float | None = None  # seconds; None = indefinite
@@ -141,10 +140,7 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
     unit = UNIT_SECONDS.get(auth.get("persistentGrantLifetimeUnit", "DAYS"), 86400)
     index = sorted(((uri, atm.id) for atm in atms.values() for uri in atm.resource_uris),
                    key=lambda item: len(item[0]), reverse=True)
-    validators = tuple(
-        SimpleValidator.from_config(doc["id"], NormalizedConfig(doc["configuration"]))
-        for doc in model.all(PCV) if doc["pluginDescriptorRef"]["id"] == SIMPLE_PCV_ID
-    )
+    validators = tuple(v for v in (build_validator(doc) for doc in model.all(PCV)) if v is not None)
     default = ((model.get(SETTINGS, "atm") or {}).get("defaultAccessTokenManagerRef") or {}).get("id")
     return Snapshot(
         version=model.version,

@@ -14,6 +14,7 @@ from typing import Any
 
 from tokensmith.crypto.passwords import hash_password, verify_password
 from tokensmith.errors import ErrorCollector
+from tokensmith.pcv.base import PcvType
 from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.plugins.descriptors import (
     FieldDescriptor,
@@ -106,3 +107,10 @@ class SimpleValidator:
 @cache
 def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
+
+
+def _build(instance_id: str, config: NormalizedConfig) -> SimpleValidator:
+    return SimpleValidator.from_config(instance_id, config)
+
+
+TYPE = PcvType(DESCRIPTOR, _build, precheck_passwords)

@@ -30,21 +30,15 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
+
+from tokensmith.pcv.base import CredentialValidator
 
 DEFAULT_SECONDS = 60.0
 MAX_SECONDS = 3600.0
 
 
-class Validator(Protocol):
-    """What the cache needs of a credential validator."""
-
-    @property
-    def id(self) -> str: ...
-
-    def stored_hash(self, username: str) -> str | None: ...
-
-    def validate(self, username: str, password: str) -> dict[str, Any] | None: ...
+Validator = CredentialValidator  # what the cache needs of a credential validator
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tokensmith.plugins.descriptors import PluginDescriptor
 
@@ -33,8 +33,10 @@ def _order(entry: EntryPoint) -> tuple[int, str, str]:
 
 
 class PluginKind(Generic[T]):
-    def __init__(self, label: str, group: str, type_class: type[T],
+    def __init__(self, label: str, group: str, type_class: type[Any],
                  descriptor_of: Callable[[T], PluginDescriptor]) -> None:
+        # type_class: what every loaded object must be an instance of (a class, or a protocol marked
+        # @runtime_checkable, which mypy does not accept as type[T])
         self.label = label  # "token processor"
         self.group = group  # "tokensmith.token_processors"
         self.type_class = type_class

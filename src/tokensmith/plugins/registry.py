@@ -28,15 +28,15 @@ class PluginRegistry:
 
 
 def access_token_managers() -> PluginRegistry:
-    from tokensmith.atm.types import atm_types
+    from tokensmith.atm.types import ACCESS_TOKEN_MANAGERS
 
-    return PluginRegistry("access token manager", [t.descriptor for t in atm_types().values()])
+    return PluginRegistry(ACCESS_TOKEN_MANAGERS.label, ACCESS_TOKEN_MANAGERS.descriptors().values())
 
 
 def credential_validators() -> PluginRegistry:
-    from tokensmith.pcv import simple
+    from tokensmith.pcv.base import CREDENTIAL_VALIDATORS
 
-    return PluginRegistry("password credential validator", [simple.DESCRIPTOR])
+    return PluginRegistry(CREDENTIAL_VALIDATORS.label, CREDENTIAL_VALIDATORS.descriptors().values())
 
 
 def key_pair_users() -> KeyPairUsage:

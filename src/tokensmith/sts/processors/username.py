@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tokensmith.config.model import PCV, ConfigModel
-from tokensmith.pcv.simple import PLUGIN_ID as SIMPLE_PCV_ID
-from tokensmith.pcv.simple import SimpleValidator
+from tokensmith.pcv.base import CredentialValidator, build_validator
 from tokensmith.pcv.verified import VERIFIED_PASSWORDS
 from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.plugins.descriptors import (
@@ -50,7 +49,7 @@ DESCRIPTOR = PluginDescriptor(
 @dataclass(frozen=True)
 class UsernameProcessor:
     id: str
-    validators: tuple[SimpleValidator, ...]
+    validators: tuple[CredentialValidator, ...]
     attempts: int
     kinds: tuple[str, ...] = ("username",)
 
@@ -86,8 +85,9 @@ def _compile(source: CompileInput) -> UsernameProcessor:
     validators = []
     for row in source.tables.get(CREDENTIAL_VALIDATORS, []):
         pcv = source.model.get(PCV, row.get(PCV_COLUMN, ""))
-        if pcv is not None and pcv["pluginDescriptorRef"]["id"] == SIMPLE_PCV_ID:
-            validators.append(SimpleValidator.from_config(pcv["id"], NormalizedConfig(pcv["configuration"])))
+        validator = build_validator(pcv) if pcv is not None else None
+        if validator is not None:
+            validators.append(validator)
     return UsernameProcessor(source.instance_id, tuple(validators), int(source.values.get(F_ATTEMPTS) or 0))
 
 
