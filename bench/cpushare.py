@@ -53,8 +53,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from admin import CLIENT_AUTHORIZATION, TOKEN_PATH, atm_id, configure, configure_jwt
 from sts import STS_PATH, configure_sts, configure_sts_username
 from tokensmith.datadir import initialise
+from tokensmith.httpmsg import Request, Response
 from tokensmith.node import Node
-from tokensmith.oauth.http import Request, Response
 from tokensmith.runtime.http11 import Connection
 from tokensmith.runtime.listener import RuntimeServer
 from tokensmith.server import build_app

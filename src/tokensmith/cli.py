@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
 
         check_ports(settings)  # before anything is created on disk
         if settings.redis_url is not None:
-            from tokensmith.state.check import check_redis
+            from tokensmith.statecheck import check_redis
 
             check_redis(settings)
         _announce_password(initialise(settings).admin_password)

@@ -18,10 +18,10 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from tokensmith.assembly.snapshot import Snapshot, build
 from tokensmith.clock import Clock, SystemClock
 from tokensmith.config.generation import GenerationCounter
 from tokensmith.config.model import ConfigModel
-from tokensmith.config.snapshot import Snapshot, build
 from tokensmith.config.store import ConfigStore, open_store
 from tokensmith.config.watcher import ConfigWatcher
 from tokensmith.crypto.masterkey import MasterKey
@@ -30,7 +30,6 @@ from tokensmith.keys.central import CentralKeys
 from tokensmith.keys.remote import RemoteJwks
 from tokensmith.keys.ring import KeyLoader
 from tokensmith.metrics import Metrics
-from tokensmith.oauth.runtime import Runtime
 from tokensmith.pcv.verified import VERIFIED_PASSWORDS
 from tokensmith.publicurl import admin_base_url, runtime_base_url
 from tokensmith.settings import Settings
@@ -38,6 +37,7 @@ from tokensmith.state.base import TokenState
 from tokensmith.state.replication import DEFAULT_POLICY, SyncPolicy
 from tokensmith.state.sqlite import SqliteTokenState
 from tokensmith.state.throttle import Throttle, ThrottlePolicy
+from tokensmith.worker import Runtime
 
 T = TypeVar("T")
 log = logging.getLogger("tokensmith")

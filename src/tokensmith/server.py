@@ -19,12 +19,12 @@ from typing import Any
 
 import uvicorn
 
-from tokensmith.admin.api import create_admin_app
 from tokensmith.node import Node
 from tokensmith.runtime.asgi import RuntimeApp
 from tokensmith.runtime.balance import ConnectionBalance
 from tokensmith.runtime.listener import RuntimeServer
 from tokensmith.settings import Settings
+from tokensmith.web.api import create_admin_app
 
 Hook = Callable[[], Awaitable[None]]
 

@@ -18,9 +18,9 @@ from tests.conftest import SIMPLE_PCV, Admin, Runtime
 from tests.jwtkit import APP, b64u, header, jwcrypto_decrypt, jwt_atm
 from tests.keyfiles import generate
 from tokensmith.clock import FakeClock
+from tokensmith.httpmsg import Request
 from tokensmith.keys.remote import RemoteJwks
 from tokensmith.node import Node
-from tokensmith.oauth.http import Request
 from tokensmith.oauth.introspect import introspection_endpoint
 
 RS = {"JWS Algorithm": "RS256", "Active Signing Certificate Key ID": "ck", "Issuer Claim Value": "https://as.example",

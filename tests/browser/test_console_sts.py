@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Console
-from tokensmith.admin.console.web import field_id
+from tokensmith.web.console.web import field_id
 
 pytestmark = pytest.mark.system
 SIMPLE_PCV = "org.sourceid.saml20.domain.SimpleUsernamePasswordCredentialValidator"

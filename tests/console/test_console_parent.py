@@ -7,10 +7,10 @@ import base64
 
 from tests.conftest import Admin
 from tests.console.conftest import ConsoleClient, field_errors
+from tokensmith.admin.kinds import access_token_managers
 from tokensmith.atm.jwt.descriptor import PLUGIN_ID as JWT
 from tokensmith.config.model import ATM
 from tokensmith.node import Node
-from tokensmith.plugins.registry import access_token_managers
 
 BASE = "/oauth/access-token-managers"
 KEY = base64.urlsafe_b64encode(b"k" * 32).rstrip(b"=").decode()

@@ -8,12 +8,12 @@ from sqlalchemy import select
 
 from tests.conftest import ADMIN_PASSWORD, REFERENCE
 from tests.console.conftest import CSRF, LOGIN_TOKEN, ConsoleClient, app_client
-from tokensmith.admin.console.sessions import IDLE_TIMEOUT, sessions
 from tokensmith.clock import FakeClock
 from tokensmith.config.model import ATM
 from tokensmith.datadir import initialise
 from tokensmith.node import Node
 from tokensmith.settings import Settings
+from tokensmith.web.console.sessions import IDLE_TIMEOUT, sessions
 
 MAX_FAILURES = Settings(Path()).throttle_failures  # failed sign-ins of one user at one address before a lock
 
@@ -188,7 +188,7 @@ async def test_console_sign_in_does_not_open_the_admin_api(console: ConsoleClien
 
 
 def test_templates_and_css_ship_with_the_package() -> None:
-    import tokensmith.admin.console as package
+    import tokensmith.web.console as package
 
     root = Path(package.__file__).parent
     assert (root / "templates" / "base.html").is_file() and (root / "static" / "console.css").is_file()

@@ -11,7 +11,7 @@ from typing import Any
 from tests.conftest import Admin
 from tests.console.conftest import ConsoleClient, field_errors
 from tests.stskit import SERVICE, sp_connection, sp_setup
-from tokensmith.admin.console.web import field_id
+from tokensmith.web.console.web import field_id
 
 PAGE = "/token-exchange/sp-connections"
 M0 = "wsTrust.tokenProcessorMappings[0]"

@@ -15,7 +15,7 @@ from tests.conftest import Admin
 from tests.console.conftest import ConsoleClient, field_errors
 from tests.keyfiles import generate
 from tests.stskit import SAML11_PROC, SAML20_PROC, generator
-from tokensmith.admin.console.web import field_id
+from tokensmith.web.console.web import field_id
 
 TT = "urn:ietf:params:oauth:token-type:"
 POLICIES = "/token-exchange/processor-policies"

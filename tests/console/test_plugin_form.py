@@ -11,9 +11,7 @@ import httpx
 import pytest
 
 from tests.console.conftest import ConsoleClient, field_errors
-from tokensmith.admin.console import build_console
-from tokensmith.admin.console.web import field_id
-from tokensmith.admin.routing import Deps
+from tokensmith.admin.kinds import access_token_managers, credential_validators
 from tokensmith.config.model import ATM
 from tokensmith.node import Node
 from tokensmith.plugins.descriptors import (
@@ -25,7 +23,9 @@ from tokensmith.plugins.descriptors import (
     integer,
     options_of,
 )
-from tokensmith.plugins.registry import access_token_managers, credential_validators
+from tokensmith.web.console import build_console
+from tokensmith.web.console.web import field_id
+from tokensmith.web.routing import Deps
 
 GADGET = "com.example.GadgetTokenManager"
 DESCRIPTOR = PluginDescriptor(

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tokensmith.oauth.http import Request, Response
+from tokensmith.httpmsg import Request, Response
 from tokensmith.runtime.listener import RuntimeServer
 from tokensmith.runtime.proxy import ProxyTrust
 

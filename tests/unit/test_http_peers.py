@@ -20,7 +20,7 @@ import h11
 import pytest
 import uvicorn
 
-from tokensmith.oauth.http import Request, Response
+from tokensmith.httpmsg import Request, Response
 from tokensmith.runtime.listener import RuntimeServer
 
 H2C = b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n"

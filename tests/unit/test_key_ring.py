@@ -14,8 +14,8 @@ from jwcrypto import jwk, jws
 from tests.conftest import Admin
 from tests.keyfiles import generate
 from tokensmith.admin import keypairs
+from tokensmith.assembly.snapshot import build
 from tokensmith.config.model import ConfigModel
-from tokensmith.config.snapshot import build
 from tokensmith.crypto.masterkey import MasterKey
 from tokensmith.crypto.secretbox import SecretBox
 from tokensmith.errors import FieldError, ValidationFailed

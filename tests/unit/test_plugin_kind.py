@@ -16,7 +16,7 @@ from tokensmith.plugins import kind as kind_module
 from tokensmith.plugins.kind import PluginKind
 from tokensmith.sts.generators.base import generator_types
 from tokensmith.sts.processors import saml, username
-from tokensmith.sts.processors.runtime import ProcessorType, processor_types
+from tokensmith.sts.processors.base import ProcessorType, processor_types
 
 
 def test_bundled_processor_and_generator_types_come_from_their_entry_point_groups() -> None:

@@ -14,7 +14,7 @@ from tokensmith.keys.ring import KeyRing
 from tokensmith.sts import xml as x
 from tokensmith.sts.generators import saml as gen
 from tokensmith.sts.generators.base import CompileInput
-from tokensmith.sts.processors.runtime import Incoming
+from tokensmith.sts.processors.base import Incoming
 from tokensmith.sts.processors.saml import SamlProcessor
 from tokensmith.sts.saml.verify import Trust
 from tokensmith.sts.tokens import BEARER, IssueRequest, TokenRefused

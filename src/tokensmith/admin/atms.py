@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from tokensmith.admin.context import AdminContext, check_instance_id, check_name, ref_id
-from tokensmith.config.model import ATM, CLIENT, MAPPING, SETTINGS, ConfigModel
-from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
-from tokensmith.plugins.configuration import NormalizedConfig, normalize
-from tokensmith.plugins.descriptors import InstanceCheck, PluginDescriptor
-from tokensmith.plugins.inheritance import (
+from tokensmith.config.inheritance import (
     ancestors,
     children,
     effective_configuration,
     mark_inherited,
     merge_for_child,
 )
+from tokensmith.config.model import ATM, CLIENT, MAPPING, SETTINGS, ConfigModel
+from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+from tokensmith.plugins.configuration import NormalizedConfig, normalize
+from tokensmith.plugins.descriptors import InstanceCheck, PluginDescriptor
 
 PATH = "/oauth/accessTokenManagers"
 DESCRIPTORS = PATH + "/descriptors"

@@ -11,42 +11,12 @@ import copy
 import re
 from typing import Any
 
+from tokensmith.config.authserver import DEFAULTS, SETTINGS_ID
+from tokensmith.config.authserver import current as current  # the admin API reads the settings through here
 from tokensmith.config.model import ATM, CLIENT, SETTINGS, ConfigModel
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
 
-SETTINGS_ID = "authServer"
 SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3 scope-token
-
-DEFAULTS: dict[str, Any] = {
-    "defaultScopeDescription": "",
-    "scopes": [],
-    "scopeGroups": [],
-    "exclusiveScopes": [],
-    "exclusiveScopeGroups": [],
-    "authorizationCodeTimeout": 60,
-    "authorizationCodeEntropy": 30,
-    "disallowPlainPKCE": False,
-    "includeIssuerInAuthorizationResponse": False,
-    "trackUserSessionsForLogout": False,
-    "persistentGrantLifetime": -1,
-    "persistentGrantLifetimeUnit": "DAYS",
-    "persistentGrantIdleTimeout": 30,
-    "persistentGrantIdleTimeoutTimeUnit": "DAYS",
-    "refreshTokenLength": 42,
-    "rollRefreshTokenValues": False,
-    "refreshTokenRollingGracePeriod": 60,
-    "refreshRollingInterval": 0,
-    "refreshRollingIntervalTimeUnit": "HOURS",
-    "persistentGrantReuseGrantTypes": [],
-    "persistentGrantContract": {"coreAttributes": [{"name": "USER_KEY"}, {"name": "USER_NAME"}],
-                                "extendedAttributes": []},
-    "bypassAuthorizationForApprovedGrants": False,
-    "allowUnidentifiedClientROCreds": False,
-    "allowUnidentifiedClientExtensionGrants": False,
-    "tokenEndpointBaseUrl": "",
-    "allowedOrigins": [],
-    "clientSecretRetentionPeriod": 0,
-}
 
 # (collection key in the settings document, sub-resource path segment, kind of member scopes)
 COLLECTIONS = {
@@ -55,13 +25,6 @@ COLLECTIONS = {
     "commonScopeGroups": ("scopeGroups", "scopes"),
     "exclusiveScopeGroups": ("exclusiveScopeGroups", "exclusiveScopes"),
 }
-
-
-def current(model: ConfigModel) -> dict[str, Any]:
-    stored = model.setting(SETTINGS_ID) or {}
-    doc = copy.deepcopy(DEFAULTS)
-    doc.update(copy.deepcopy(stored))
-    return doc
 
 
 def validate(doc: dict[str, Any], model: ConfigModel, errors: ErrorCollector) -> None:

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tokensmith.admin.kinds import access_token_managers, credential_validators
 from tokensmith.clock import Clock
 from tokensmith.crypto.passwords import hash_password, looks_like_hash
 from tokensmith.crypto.secretbox import SecretBox, SecretBoxError
 from tokensmith.errors import ErrorCollector
 from tokensmith.plugins.descriptors import FieldDescriptor, FieldType
-from tokensmith.plugins.registry import PluginRegistry, access_token_managers, credential_validators
+from tokensmith.plugins.registry import PluginRegistry
 
 INSTANCE_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 

@@ -9,7 +9,7 @@ measured back from the certificate's ``notAfter``:
    so resource servers and partners can fetch its certificate ahead of time.
 2. ``activationBufferDays`` before it (never earlier than step 1), every consumer of the original
    (JWT access token managers' Certificates tables, token generators' key pair fields; the
-   registry in :func:`tokensmith.plugins.registry.key_pair_users`) is switched to the successor.
+   registry in :func:`tokensmith.admin.kinds.key_pair_users`) is switched to the successor.
    The successor takes over the rotation settings; the original stays, for tokens it signed.
 
 :func:`rotate_due` does whatever is due at the clock's time, inside one configuration

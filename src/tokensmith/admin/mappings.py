@@ -13,7 +13,7 @@ from typing import Any
 from tokensmith.admin.context import AdminContext, criteria_as_sent, ref_id
 from tokensmith.config.model import ATM, MAPPING, PCV, TX_POLICY, ConfigModel
 from tokensmith.errors import ErrorCollector, NotFound
-from tokensmith.oauth.mapping import (
+from tokensmith.mapping import (
     CONDITIONS,
     CONTEXT_REF_PATHS,
     CONTEXT_VALUES,

@@ -17,7 +17,7 @@ from tokensmith.plugins.configuration import NormalizedConfig, normalize
 from tokensmith.plugins.descriptors import PluginDescriptor
 from tokensmith.sts import instances, usage
 from tokensmith.sts.generators.base import generator_types
-from tokensmith.sts.processors.runtime import PROCESSORS as PROCESSOR_TYPES
+from tokensmith.sts.processors.base import PROCESSORS as PROCESSOR_TYPES
 
 # (model, descriptor id, normalised configuration) -> [(fieldPath, message)]
 Check = Callable[[ConfigModel, str, NormalizedConfig], list[tuple[str, str]]]

@@ -17,10 +17,10 @@ from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.plugins.descriptors import PluginDescriptor
 
 if TYPE_CHECKING:
-    from tokensmith.config.snapshot import Snapshot
+    from tokensmith.assembly.snapshot import Snapshot
     from tokensmith.crypto.secretbox import SecretBox
     from tokensmith.keys.ring import KeyRing
-    from tokensmith.oauth.runtime import Runtime
+    from tokensmith.worker import Runtime
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class BuildContext:
 
 
 @dataclass(frozen=True)
-class IssueRequest:
+class AccessTokenRequest:
     client_id: str
     scopes: tuple[str, ...]  # granted scope names, groups already expanded when the manager asks for it
     attributes: Mapping[str, Any]  # contract attribute values from the access token mapping
@@ -81,7 +81,7 @@ class IssueRequest:
 
 
 @dataclass(frozen=True)
-class IssuedToken:
+class IssuedAccessToken:
     value: str
     expires_at: float
 
@@ -117,7 +117,7 @@ class AtmRuntime(Protocol):
 
     def allows(self, client_id: str) -> bool: ...
 
-    async def issue(self, rt: Runtime, request: IssueRequest) -> IssuedToken: ...
+    async def issue(self, rt: Runtime, request: AccessTokenRequest) -> IssuedAccessToken: ...
 
 
 @runtime_checkable

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tokensmith.atm.base import (
+    AccessTokenRequest,
     AtmCommon,
     BuildContext,
-    IssuedToken,
-    IssueRequest,
+    IssuedAccessToken,
     ManagedAtm,
     RevokeOutcome,
 )
@@ -30,8 +30,8 @@ from tokensmith.plugins.descriptors import (
 from tokensmith.state.base import AccessTokenRecord
 
 if TYPE_CHECKING:
-    from tokensmith.config.snapshot import Snapshot
-    from tokensmith.oauth.runtime import Runtime
+    from tokensmith.assembly.snapshot import Snapshot
+    from tokensmith.worker import Runtime
 
 PLUGIN_ID = "org.sourceid.oauth20.token.plugin.impl.ReferenceBearerAccessTokenManagementPlugin"
 
@@ -160,13 +160,13 @@ class ReferenceAtm(ManagedAtm):
     def expand_scope_groups(self) -> bool:
         return self.policy.expand_scope_groups
 
-    async def issue(self, rt: Runtime, request: IssueRequest) -> IssuedToken:
+    async def issue(self, rt: Runtime, request: AccessTokenRequest) -> IssuedAccessToken:
         value, key = rt.state.new_token(self.policy.token_length)
         record = AccessTokenRecord(key, self.id, request.client_id, " ".join(request.scopes),
                                    dict(request.attributes), request.now, self.policy.initial_expiry(request.now),
                                    request.grant_id)
         await rt.state.put_token(record)
-        return IssuedToken(value, record.expires_at)
+        return IssuedAccessToken(value, record.expires_at)
 
 
 class ReferenceType:

@@ -148,7 +148,7 @@ _save_atm = _upsert(ATM, "id", atms.create, atms.update)
 def registry() -> list[BulkResource]:
     """Every resource type an export holds, in the order an import saves them."""
     from tokensmith.bulk import exchange
-    from tokensmith.sts import bulk as sts_bulk
+    from tokensmith.bulk import sts as sts_bulk
 
     return [
         BulkResource("/keyPairs/signing", km.KeyPairFile, _export_key_pairs, _save_key_pair),

@@ -2,7 +2,7 @@
 
 Each consumer of key pairs (JWT token managers, SAML token generators, ...) provides a function
 ``(model, key_pair_id) -> [FieldError, ...]`` naming every place that refers to the key pair. The
-registry is assembled in :func:`tokensmith.plugins.registry.key_pair_users`, so this package never
+registry is assembled in :func:`tokensmith.admin.kinds.key_pair_users`, so this package never
 imports its consumers.
 """
 

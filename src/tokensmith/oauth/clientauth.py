@@ -16,13 +16,16 @@ import base64
 import binascii
 import hmac
 import math
+from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus
 
-from tokensmith.config.snapshot import RuntimeClient, Snapshot
 from tokensmith.crypto.keyedcache import KeyedCache
 from tokensmith.crypto.secretbox import SecretBox
 from tokensmith.errors import OAuthError, invalid_client, invalid_request
 from tokensmith.state.throttle import UNTHROTTLED, Attempt, Throttle, Throttled
+
+if TYPE_CHECKING:
+    from tokensmith.assembly.snapshot import RuntimeClient, Snapshot
 
 
 def _basic(header: str) -> tuple[str, str] | None:

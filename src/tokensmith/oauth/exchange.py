@@ -16,20 +16,22 @@ generator names that audience and becomes the token's audience when the generato
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tokensmith.config.snapshot import RuntimeClient, Snapshot
 from tokensmith.errors import OAuthError, invalid_request
+from tokensmith.httpmsg import Response, json_response
 from tokensmith.oauth.exchange_tokens import b64url
-from tokensmith.oauth.http import Response, json_response
 from tokensmith.oauth.policy_exchange import policy_exchange
-from tokensmith.oauth.runtime import Runtime
 from tokensmith.sts import mapping as sts_mapping
 from tokensmith.sts import xml as x
+from tokensmith.sts.compiled import StsRuntime, TokenMapping
 from tokensmith.sts.managers import manager_check
-from tokensmith.sts.processors.runtime import Incoming
-from tokensmith.sts.runtime import StsRuntime, TokenMapping
+from tokensmith.sts.processors.base import Incoming
 from tokensmith.sts.tokens import TT_ACCESS_TOKEN, TT_JWT, TT_SAML1, TT_SAML2, IssueRequest, TokenRefused
+from tokensmith.worker import Runtime
+
+if TYPE_CHECKING:
+    from tokensmith.assembly.snapshot import RuntimeClient, Snapshot
 
 GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 SUBJECT_KINDS = {TT_JWT: "jwt", TT_ACCESS_TOKEN: "jwt", TT_SAML2: "saml2", TT_SAML1: "saml1"}

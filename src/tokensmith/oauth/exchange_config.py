@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokensmith.config.model import CLIENT, SETTINGS, TX_GROUP, TX_MAPPING, TX_POLICY, ConfigModel
-from tokensmith.oauth.mapping import CompiledMapping
+from tokensmith.mapping import CompiledMapping
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,18 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tokensmith.config.snapshot import Snapshot
 from tokensmith.errors import OAuthError, invalid_request
 from tokensmith.keys.remote import RemoteJwks
-from tokensmith.oauth.runtime import Runtime
 from tokensmith.sts import xml as x
 from tokensmith.sts.managers import manager_check
-from tokensmith.sts.processors.runtime import Incoming, ManagerCheck
+from tokensmith.sts.processors.base import Incoming, ManagerCheck
 from tokensmith.sts.tokens import TT_ACCESS_TOKEN, TT_JWT, TT_SAML1, TT_SAML2, Identity, TokenRefused
+from tokensmith.worker import Runtime
+
+if TYPE_CHECKING:
+    from tokensmith.assembly.snapshot import Snapshot
 
 TT_ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 JWT_TYPES = (TT_JWT, TT_ACCESS_TOKEN, TT_ID_TOKEN)

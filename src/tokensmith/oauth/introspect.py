@@ -10,10 +10,10 @@ manager type in turn (:meth:`tokensmith.atm.base.AtmType.introspect`): reference
 from __future__ import annotations
 
 from tokensmith.errors import OAuthError, invalid_client, invalid_request
+from tokensmith.httpmsg import Request, Response, error_response, json_response, parse_form
 from tokensmith.oauth.clientauth import authenticate
-from tokensmith.oauth.http import Request, Response, error_response, json_response, parse_form
-from tokensmith.oauth.runtime import Runtime
 from tokensmith.state.base import token_digest
+from tokensmith.worker import Runtime
 
 INACTIVE = b'{"active":false}'
 

@@ -16,16 +16,18 @@ centralized-key version, then served from memory.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import orjson
 
-from tokensmith.atm.jwt.runtime import JwtAtm, key_alg
-from tokensmith.config.snapshot import Snapshot
+from tokensmith.atm.jwt.manager import JwtAtm, key_alg
+from tokensmith.httpmsg import Request, Response
 from tokensmith.keys.central import FAMILY_FOR_ALG, CentralKeySet
-from tokensmith.oauth.http import Request, Response
-from tokensmith.oauth.runtime import Runtime
+from tokensmith.worker import Runtime
+
+if TYPE_CHECKING:
+    from tokensmith.assembly.snapshot import Snapshot
 
 PF_JWKS_MAX_AGE = 300
 X509_PREFIX = "/ext/oauth/x509/"

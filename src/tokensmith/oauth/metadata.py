@@ -7,11 +7,13 @@ them starts with the configured base URL (``tokensmith.publicurl``), never with 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tokensmith.config.snapshot import Snapshot
+from tokensmith.httpmsg import Response, json_response
 from tokensmith.oauth.grants import registry
-from tokensmith.oauth.http import Response, json_response
+
+if TYPE_CHECKING:
+    from tokensmith.assembly.snapshot import Snapshot
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 TOKEN_AUTH_METHODS = [*AUTH_METHODS, "none"]  # public clients send only client_id

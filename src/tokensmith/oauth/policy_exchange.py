@@ -24,21 +24,23 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tokensmith.atm.base import IssueRequest as AtmIssueRequest
-from tokensmith.atm.jwt.runtime import JwtAtm
-from tokensmith.config.snapshot import RuntimeClient, Snapshot
+from tokensmith.atm.base import AccessTokenRequest
+from tokensmith.atm.jwt.manager import JwtAtm
 from tokensmith.errors import OAuthError, invalid_request
+from tokensmith.httpmsg import Response, json_response
+from tokensmith.mapping import CompiledMapping
 from tokensmith.oauth import scopes as scope_rules
 from tokensmith.oauth.exchange_config import Policy
 from tokensmith.oauth.exchange_tokens import read_token, validate
-from tokensmith.oauth.http import Response, json_response
-from tokensmith.oauth.mapping import CompiledMapping
-from tokensmith.oauth.runtime import Runtime
 from tokensmith.oauth.selection import select
 from tokensmith.sts import mapping as sts_mapping
 from tokensmith.sts.tokens import TT_ACCESS_TOKEN, TT_JWT, IssueRequest, TokenRefused
+from tokensmith.worker import Runtime
+
+if TYPE_CHECKING:
+    from tokensmith.assembly.snapshot import RuntimeClient, Snapshot
 
 ACCESS_TOKEN_TYPES = (TT_ACCESS_TOKEN, TT_JWT)
 POLICY_SOURCE = "TOKEN_EXCHANGE_PROCESSOR_POLICY"
@@ -183,7 +185,7 @@ async def _access_token(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, 
         _fail_criteria(mapping, sources)
         attributes = mapping.attributes(sources, atm.attributes)
     attributes.update(extra)
-    token = await atm.issue(rt, AtmIssueRequest(client.client_id, tuple(names), attributes, now))
+    token = await atm.issue(rt, AccessTokenRequest(client.client_id, tuple(names), attributes, now))
     payload: dict[str, Any] = {"access_token": token.value, "issued_token_type": requested, "token_type": "Bearer",
                                "expires_in": int(token.expires_at - now)}
     if names:

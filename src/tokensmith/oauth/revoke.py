@@ -9,13 +9,17 @@ JWT's ``jti`` is denied until the token expires (only where the manager enables 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tokensmith.atm.base import RevokeOutcome
-from tokensmith.config.snapshot import Snapshot
 from tokensmith.errors import OAuthError, invalid_client, invalid_request
+from tokensmith.httpmsg import JSON_HEADERS, Request, Response, error_response, parse_form
 from tokensmith.oauth.clientauth import authenticate
-from tokensmith.oauth.http import JSON_HEADERS, Request, Response, error_response, parse_form
-from tokensmith.oauth.runtime import Runtime
 from tokensmith.state.base import token_digest
+from tokensmith.worker import Runtime
+
+if TYPE_CHECKING:
+    from tokensmith.assembly.snapshot import Snapshot
 
 
 async def revocation_endpoint(rt: Runtime, request: Request) -> Response:

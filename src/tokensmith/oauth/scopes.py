@@ -9,9 +9,12 @@ is ``invalid_scope`` rather than silently granted as two scopes.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from tokensmith.config.snapshot import RuntimeClient, Scopes
 from tokensmith.errors import OAuthError
+
+if TYPE_CHECKING:
+    from tokensmith.assembly.snapshot import RuntimeClient, Scopes
 
 MAX_SCOPES = 100
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")

@@ -6,8 +6,12 @@ In order: ``access_token_manager_id``; a ``resource``/``aud`` matching a manager
 
 from __future__ import annotations
 
-from tokensmith.config.snapshot import RuntimeAtm, RuntimeClient, Snapshot
+from typing import TYPE_CHECKING
+
 from tokensmith.errors import OAuthError, invalid_request
+
+if TYPE_CHECKING:
+    from tokensmith.assembly.snapshot import RuntimeAtm, RuntimeClient, Snapshot
 
 
 def select(form: dict[str, str], client: RuntimeClient, snapshot: Snapshot) -> RuntimeAtm:

@@ -4,10 +4,10 @@ the ``grant_type`` names in the grant registry (``tokensmith.oauth.grants.regist
 from __future__ import annotations
 
 from tokensmith.errors import OAuthError, invalid_client, invalid_request
+from tokensmith.httpmsg import Request, Response, error_response, parse_form
 from tokensmith.oauth.clientauth import authenticate
 from tokensmith.oauth.grants import issuing, registry
-from tokensmith.oauth.http import Request, Response, error_response, parse_form
-from tokensmith.oauth.runtime import Runtime
+from tokensmith.worker import Runtime
 
 
 async def token_endpoint(rt: Runtime, request: Request) -> Response:

@@ -1,6 +1,6 @@
 """The runtime endpoints' routing, as a plain ASGI application and as a dispatch function.
 
-:meth:`RuntimeApp.dispatch` maps a :class:`tokensmith.oauth.http.Request` to its protocol core.
+:meth:`RuntimeApp.dispatch` maps a :class:`tokensmith.httpmsg.Request` to its protocol core.
 In a running server the HTTP/1.1 listener (:mod:`tokensmith.runtime.http11`) calls it directly;
 the ASGI entry point serves in-process tests and any ASGI host, with the same behaviour.
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 
+from tokensmith.httpmsg import JSON_HEADERS, Request, Response
 from tokensmith.node import Node
-from tokensmith.oauth.http import JSON_HEADERS, Request, Response
 from tokensmith.oauth.introspect import introspection_endpoint
 from tokensmith.oauth.jwks import Publisher
 from tokensmith.oauth.metadata import metadata_endpoint

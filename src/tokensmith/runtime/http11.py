@@ -4,8 +4,8 @@ The runtime endpoints answer small form posts with small JSON bodies, many thous
 A general ASGI server spends most of that budget on its own bookkeeping (measured here: a
 trivial ASGI app under uvicorn answers ~26k requests/s on two workers, the same parser driven by
 a plain protocol ~85k/s), so this listener skips ASGI: httptools parses, each complete request
-becomes a :class:`tokensmith.oauth.http.Request`, and the endpoint core's
-:class:`tokensmith.oauth.http.Response` is written straight to the transport.
+becomes a :class:`tokensmith.httpmsg.Request`, and the endpoint core's
+:class:`tokensmith.httpmsg.Response` is written straight to the transport.
 
 What it does, so that nothing else has to:
 
@@ -40,7 +40,7 @@ from urllib.parse import unquote
 import httptools
 import orjson
 
-from tokensmith.oauth.http import Request, Response
+from tokensmith.httpmsg import Request, Response
 from tokensmith.runtime.framing import Refusal, absolute_target, check_version, valid_host
 
 if TYPE_CHECKING:

@@ -25,18 +25,18 @@ from urllib.parse import parse_qs
 from lxml import etree
 
 from tokensmith.errors import StsFault
-from tokensmith.oauth.http import Request, Response
-from tokensmith.oauth.runtime import Runtime
+from tokensmith.httpmsg import Request, Response
 from tokensmith.state.throttle import Attempt, Throttled
 from tokensmith.sts import mapping as sts_mapping
 from tokensmith.sts import soap, spconnections, wstrust
 from tokensmith.sts import xml as x
+from tokensmith.sts.compiled import Connection, GeneratorEntry, StsRuntime, TokenMapping
 from tokensmith.sts.managers import manager_check
-from tokensmith.sts.processors.runtime import Incoming, ManagerCheck, PasswordGuard
-from tokensmith.sts.runtime import Connection, GeneratorEntry, StsRuntime, TokenMapping
+from tokensmith.sts.processors.base import Incoming, ManagerCheck, PasswordGuard
 from tokensmith.sts.saml import verify
 from tokensmith.sts.tokens import Identity, IssuedToken, IssueRequest, TokenRefused
 from tokensmith.sts.xml import SAML1, SAML2, XmlRefused, child, q, text
+from tokensmith.worker import Runtime
 
 log = logging.getLogger("tokensmith.sts")
 XML_TYPES = ("text/xml", "application/soap+xml", "application/xml")

@@ -29,7 +29,7 @@ from tokensmith.config.model import (
 from tokensmith.errors import FieldError
 from tokensmith.sts.generators.base import generator_types
 from tokensmith.sts.instances import contract_names
-from tokensmith.sts.processors.runtime import processor_types
+from tokensmith.sts.processors.base import processor_types
 from tokensmith.sts.tokens import TT_ACCESS_TOKEN, TT_ID_TOKEN, TT_JWT, TT_SAML1, TT_SAML2
 
 POLICY_CORE = "subject"  # the read-only core attribute of every processor policy contract

@@ -1,5 +1,5 @@
 """Token generator and processor instances: parent/child inheritance (the shared rules of
-:mod:`tokensmith.plugins.inheritance`) and their attribute contracts.
+:mod:`tokensmith.config.inheritance`) and their attribute contracts.
 
 A child instance stores every field and table with an ``inherited`` flag. An inherited one always
 takes the parent's *current* value, so a change to the parent reaches its children; an overridden
@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tokensmith.config import inheritance
+from tokensmith.config.inheritance import mark_inherited, merge_for_child, parent_id
 from tokensmith.config.model import ConfigModel
-from tokensmith.plugins import inheritance
-from tokensmith.plugins.inheritance import mark_inherited, merge_for_child, parent_id
 
 MAX_DEPTH = inheritance.MAX_DEPTH
 __all__ = ["ancestors", "children", "contract_names", "effective_configuration", "effective_contract",

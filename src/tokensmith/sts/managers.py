@@ -9,14 +9,16 @@ exactly as introspection does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tokensmith.atm.jwt.runtime import JwtAtm
+from tokensmith.atm.jwt.manager import JwtAtm
 from tokensmith.atm.types import atm_types
-from tokensmith.config.snapshot import Snapshot
 from tokensmith.keys.remote import RemoteJwks
-from tokensmith.oauth.runtime import Runtime
-from tokensmith.sts.processors.runtime import ManagerCheck
+from tokensmith.sts.processors.base import ManagerCheck
+from tokensmith.worker import Runtime
+
+if TYPE_CHECKING:
+    from tokensmith.assembly.snapshot import Snapshot
 
 JWT_MANAGER = "com.pingidentity.pf.access.token.management.plugins.JwtBearerAccessTokenManagementPlugin"
 

@@ -1,6 +1,6 @@
 """Filling a generator's attribute contract from a processor's (or connection's) attributes.
 
-Mappings are compiled with :class:`tokensmith.oauth.mapping.CompiledMapping`; the STS adds the
+Mappings are compiled with :class:`tokensmith.mapping.CompiledMapping`; the STS adds the
 source types ``TOKEN`` (the processor's attributes) and ``ASSERTION`` (an IdP connection's incoming
 token) and its own ``CONTEXT`` values.
 """
@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tokensmith.oauth.mapping import CompiledMapping, Sources
+from tokensmith.mapping import CompiledMapping, Sources
 from tokensmith.sts.tokens import TokenRefused
 
 SUBJECT = "SAML_SUBJECT"

@@ -22,8 +22,8 @@ from urllib.parse import parse_qs
 
 from lxml import etree
 
-from tokensmith.oauth.http import Request, Response
-from tokensmith.sts.runtime import StsRuntime
+from tokensmith.httpmsg import Request, Response
+from tokensmith.sts.compiled import StsRuntime
 from tokensmith.sts.spconnections import CompiledSpConnection
 
 WSDL = "http://schemas.xmlsoap.org/wsdl/"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from tokensmith.errors import StsFault
-from tokensmith.oauth.http import Response
+from tokensmith.httpmsg import Response
 from tokensmith.sts.xml import SOAP11, SOAP12, WSA, WST13, child, q, text
 
 CONTENT_TYPES = {SOAP11: b"text/xml; charset=utf-8", SOAP12: b"application/soap+xml; charset=utf-8"}

@@ -22,13 +22,13 @@ from cryptography import x509
 from tokensmith.config.model import SP_CONNECTION, ConfigModel
 from tokensmith.errors import StsFault
 from tokensmith.keys.ring import KeyRing
-from tokensmith.oauth.mapping import CompiledMapping
+from tokensmith.mapping import CompiledMapping
 from tokensmith.sts import encryption, soap, wstrust
 from tokensmith.sts import mapping as sts_mapping
 from tokensmith.sts import spsettings as sp
 from tokensmith.sts.certs import certificate_from_text
 from tokensmith.sts.generators.saml import SamlGenerator
-from tokensmith.sts.processors.runtime import Incoming, ManagerCheck, PasswordGuard, RuntimeProcessor
+from tokensmith.sts.processors.base import Incoming, ManagerCheck, PasswordGuard, RuntimeProcessor
 from tokensmith.sts.saml import assertion as saml
 from tokensmith.sts.saml import keyinfo
 from tokensmith.sts.saml.signing import AssertionSigner

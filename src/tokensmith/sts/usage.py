@@ -27,7 +27,7 @@ from tokensmith.config.model import (
     ConfigModel,
 )
 from tokensmith.errors import FieldError
-from tokensmith.oauth.mapping import CONDITIONS
+from tokensmith.mapping import CONDITIONS
 from tokensmith.sts import exchange_usage as tx
 from tokensmith.sts.instances import contract_names, parent_id
 

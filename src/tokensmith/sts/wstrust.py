@@ -21,7 +21,7 @@ from lxml import etree
 from tokensmith.errors import StsFault
 from tokensmith.sts import xml as x
 from tokensmith.sts.certs import certificate_from_text
-from tokensmith.sts.processors.runtime import Incoming
+from tokensmith.sts.processors.base import Incoming
 from tokensmith.sts.saml.assertion import instant
 from tokensmith.sts.soap import Envelope, envelope
 from tokensmith.sts.tokens import BEARER, PUBLIC_KEY, SYMMETRIC_KEY, TT_JWT, IssuedToken, ProofKey

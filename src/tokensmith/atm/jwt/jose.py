@@ -18,7 +18,7 @@ from tokensmith.errors import OAuthError
 from tokensmith.keys.remote import RemoteJwksError
 
 if TYPE_CHECKING:
-    from tokensmith.oauth.runtime import Runtime
+    from tokensmith.worker import Runtime
 
 JoseKey = OctKey | RSAKey | ECKey
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from tokensmith.atm.jwt import rules
 from tokensmith.atm.jwt.descriptor import BASE_DESCRIPTOR, PLUGIN_ID
-from tokensmith.atm.jwt.runtime import JwtType
+from tokensmith.atm.jwt.manager import JwtType
 
 DESCRIPTOR = replace(BASE_DESCRIPTOR, instance_rules=(rules.check,))
 TYPE = JwtType(DESCRIPTOR)

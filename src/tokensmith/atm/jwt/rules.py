@@ -8,6 +8,7 @@ from typing import Any
 
 from tokensmith.atm.jwt import descriptor as d
 from tokensmith.atm.jwt.keymaterial import KeyMaterialProblem, decode_symmetric, recipient_from_text
+from tokensmith.config.inheritance import effective_configuration
 from tokensmith.config.model import ATM, KEYPAIR, ConfigModel
 from tokensmith.crypto.secretbox import SecretBoxError
 from tokensmith.errors import FieldError
@@ -15,7 +16,6 @@ from tokensmith.keys import stored
 from tokensmith.keys.material import JOSE_CURVES, key_facts
 from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.plugins.descriptors import InstanceCheck
-from tokensmith.plugins.inheritance import effective_configuration
 
 
 def _field(name: str) -> str:

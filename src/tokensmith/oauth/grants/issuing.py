@@ -3,16 +3,18 @@ RFC 6749 §5.1 response."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tokensmith.atm.base import IssuedToken, IssueRequest
-from tokensmith.config.snapshot import RuntimeAtm, Snapshot
+from tokensmith.atm.base import AccessTokenRequest, IssuedAccessToken
 from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError
+from tokensmith.httpmsg import Response, json_response
+from tokensmith.mapping import CompiledMapping, Sources
 from tokensmith.oauth import scopes as scope_rules
-from tokensmith.oauth.http import Response, json_response
-from tokensmith.oauth.mapping import CompiledMapping, Sources
-from tokensmith.oauth.runtime import Runtime
+from tokensmith.worker import Runtime
+
+if TYPE_CHECKING:
+    from tokensmith.assembly.snapshot import RuntimeAtm, Snapshot
 
 
 def unauthorized(grant_type: str) -> OAuthError:
@@ -43,8 +45,8 @@ def scope_string(names: list[str], atm: RuntimeAtm, snapshot: Snapshot) -> str:
 
 
 async def issue(rt: Runtime, atm: RuntimeAtm, client_id: str, scope: str, attrs: dict[str, Any],
-                now: float, grant_id: str | None) -> tuple[IssuedToken, str]:
-    token = await atm.issue(rt, IssueRequest(client_id, tuple(scope.split()), attrs, now, grant_id))
+                now: float, grant_id: str | None) -> tuple[IssuedAccessToken, str]:
+    token = await atm.issue(rt, AccessTokenRequest(client_id, tuple(scope.split()), attrs, now, grant_id))
     return token, scope
 
 
@@ -58,7 +60,7 @@ def token_endpoint_attributes(atm: RuntimeAtm, mapping: CompiledMapping | None, 
     return mapping.attributes(sources, wanted)
 
 
-def response(issued: tuple[IssuedToken, str], now: float, refresh: str | None = None,
+def response(issued: tuple[IssuedAccessToken, str], now: float, refresh: str | None = None,
              extra: dict[str, Any] | None = None) -> Response:
     token, scope = issued
     payload: dict[str, Any] = {**(extra or {}), "access_token": token.value, "token_type": "Bearer",

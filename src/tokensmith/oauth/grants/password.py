@@ -4,22 +4,24 @@ use refresh tokens."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tokensmith.config.snapshot import RuntimeClient, Snapshot
 from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError, invalid_request
+from tokensmith.httpmsg import Response
+from tokensmith.mapping import Sources
 from tokensmith.oauth import scopes as scope_rules
 from tokensmith.oauth.clientauth import admit
 from tokensmith.oauth.grants import issuing
 from tokensmith.oauth.grants.types import ClientGrantType, Grant
-from tokensmith.oauth.http import Response
-from tokensmith.oauth.mapping import Sources
-from tokensmith.oauth.runtime import Runtime
 from tokensmith.oauth.selection import select
 from tokensmith.pcv.verified import VERIFIED_PASSWORDS
 from tokensmith.state.base import GrantRecord, token_digest
 from tokensmith.state.throttle import Attempt
+from tokensmith.worker import Runtime
+
+if TYPE_CHECKING:
+    from tokensmith.assembly.snapshot import RuntimeClient, Snapshot
 
 NAME = "password"
 

@@ -3,16 +3,18 @@ rolling the refresh token when the client (or the server default) says so."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tokensmith.config.snapshot import RuntimeClient, Snapshot
 from tokensmith.errors import OAuthError, invalid_request
+from tokensmith.httpmsg import Response
 from tokensmith.oauth import scopes as scope_rules
 from tokensmith.oauth.grants import issuing
 from tokensmith.oauth.grants.types import ClientGrantType, Grant
-from tokensmith.oauth.http import Response
-from tokensmith.oauth.runtime import Runtime
 from tokensmith.state.base import token_digest
+from tokensmith.worker import Runtime
+
+if TYPE_CHECKING:
+    from tokensmith.assembly.snapshot import RuntimeClient, Snapshot
 
 NAME = "refresh_token"
 

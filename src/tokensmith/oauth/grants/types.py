@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tokensmith.config.snapshot import RuntimeClient, Snapshot
-    from tokensmith.oauth.http import Response
-    from tokensmith.oauth.runtime import Runtime
+    from tokensmith.assembly.snapshot import RuntimeClient, Snapshot
+    from tokensmith.httpmsg import Response
+    from tokensmith.worker import Runtime
 
 Handler = Callable[["Runtime", "Snapshot", "RuntimeClient", dict[str, str], dict[str, Any], float],
                    Awaitable["Response"]]

@@ -17,8 +17,8 @@ from tokensmith.config.model import ATM, ConfigModel
 from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.plugins.descriptors import FieldDescriptor, FieldType, PluginDescriptor, check_box, integer
 from tokensmith.sts.processors import jwtkeys
+from tokensmith.sts.processors.base import CompileInput, Incoming, ManagerCheck, PasswordGuard, ProcessorType
 from tokensmith.sts.processors.jwtkeys import JWS_ALGORITHMS
-from tokensmith.sts.processors.runtime import CompileInput, Incoming, ManagerCheck, PasswordGuard, ProcessorType
 from tokensmith.sts.tokens import TT_ACCESS_TOKEN, TT_ID_TOKEN, TT_JWT, Identity, TokenRefused
 
 JWT_ID = "org.tokensmith.wstrust.processor.jwt.JwtTokenProcessor"

@@ -22,8 +22,8 @@ from joserfc.jwk import KeySet
 
 from tokensmith.crypto.compact import strict_compact
 from tokensmith.keys.remote import RemoteJwksError
+from tokensmith.sts.processors.base import ManagerCheck
 from tokensmith.sts.processors.jwtcache import VERIFIED_JWTS
-from tokensmith.sts.processors.runtime import ManagerCheck
 from tokensmith.sts.tokens import TokenRefused
 
 JWS_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")

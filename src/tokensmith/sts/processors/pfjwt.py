@@ -37,8 +37,8 @@ from tokensmith.plugins.descriptors import (
     unique_column,
 )
 from tokensmith.sts.processors import jwtkeys
+from tokensmith.sts.processors.base import CompileInput, Incoming, ManagerCheck, PasswordGuard, ProcessorType
 from tokensmith.sts.processors.jwtkeys import JWS_ALGORITHMS
-from tokensmith.sts.processors.runtime import CompileInput, Incoming, ManagerCheck, PasswordGuard, ProcessorType
 from tokensmith.sts.tokens import TT_ACCESS_TOKEN, TT_ID_TOKEN, TT_JWT, Identity, TokenRefused
 
 PF_JWT_ID = "com.pingidentity.pf.tokenprocessors.jwt.JwtTokenProcessor"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tokensmith.plugins.descriptors import FieldDescriptor, FieldType, PluginDescriptor, TableDescriptor, unique_column
-from tokensmith.sts.processors.runtime import CompileInput, Incoming, ManagerCheck, PasswordGuard, ProcessorType
+from tokensmith.sts.processors.base import CompileInput, Incoming, ManagerCheck, PasswordGuard, ProcessorType
 from tokensmith.sts.saml import verify
 from tokensmith.sts.tokens import TT_SAML1, TT_SAML2, Identity, TokenRefused
 

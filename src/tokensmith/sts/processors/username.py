@@ -24,7 +24,7 @@ from tokensmith.plugins.descriptors import (
     unique_column,
 )
 from tokensmith.state.throttle import UNTHROTTLED
-from tokensmith.sts.processors.runtime import CompileInput, Incoming, ManagerCheck, PasswordGuard, ProcessorType
+from tokensmith.sts.processors.base import CompileInput, Incoming, ManagerCheck, PasswordGuard, ProcessorType
 from tokensmith.sts.tokens import Identity, TokenRefused
 
 USERNAME_ID = "com.pingidentity.pf.tokenprocessors.username.UsernameTokenProcessor"

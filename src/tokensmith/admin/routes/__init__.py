@@ -1,1 +1,0 @@
-"""Admin API route modules, one per resource; see :mod:`tokensmith.admin.routing`."""

@@ -1,0 +1,163 @@
+"""The immutable runtime view of the configuration that the token hot path reads.
+
+Built once per configuration version; the token, introspection and revocation endpoints never
+touch the configuration database.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from tokensmith.atm.base import AtmBuildError, AtmCommon, AtmRuntime, AtmType, BuildContext
+from tokensmith.atm.types import atm_types
+from tokensmith.config.authserver import current as authserver_current
+from tokensmith.config.inheritance import effective_configuration
+from tokensmith.config.model import ATM, CLIENT, MAPPING, PCV, SETTINGS, ConfigModel
+from tokensmith.keys.ring import KeyLoader, KeyRing
+from tokensmith.mapping import CompiledMapping
+from tokensmith.oauth.exchange_config import CompiledExchange, compile_exchange
+from tokensmith.pcv.base import CredentialValidator, build_validator
+from tokensmith.plugins.configuration import NormalizedConfig
+from tokensmith.sts import compiled as sts_compiled
+
+UNIT_SECONDS = {"MINUTES": 60, "HOURS": 3600, "DAYS": 86400}
+log = logging.getLogger("tokensmith.config")
+RuntimeAtm = AtmRuntime  # an access token manager compiled for the hot path, whatever its type
+
+
+@dataclass(frozen=True)
+class RuntimeClient:
+    client_id: str
+    enabled: bool
+    confidential: bool
+    secret_digest: bytes | None
+    secondary: tuple[tuple[bytes, float], ...]  # (digest, expires at)
+    grant_types: frozenset[str]
+    default_atm: str | None
+    restrict_to_default_atm: bool
+    restrict_scopes: bool
+    restricted_scopes: frozenset[str]
+    exclusive_scopes: frozenset[str]
+    roll_refresh: bool | None  # None: server default
+
+
+@dataclass(frozen=True)
+class Scopes:
+    common: frozenset[str] = frozenset()
+    exclusive: frozenset[str] = frozenset()
+    common_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    exclusive_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    common_dynamic: tuple[str, ...] = ()  # prefixes of dynamic common scopes
+    exclusive_dynamic: tuple[str, ...] = ()
+
+    def members(self, name: str) -> tuple[str, ...] | None:
+        return self.common_groups.get(name) or self.exclusive_groups.get(name)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int = 0
+    atms: dict[str, RuntimeAtm] = field(default_factory=dict)
+    default_atm: str | None = None
+    clients: dict[str, RuntimeClient] = field(default_factory=dict)
+    scopes: Scopes = field(default_factory=Scopes)
+    mappings: dict[str, CompiledMapping] = field(default_factory=dict)
+    validators: tuple[CredentialValidator, ...] = ()  # every instance, in creation order
+    refresh_token_length: int = 42
+    roll_refresh_tokens: bool = False
+    persistent_grant_lifetime: float | None = None  # seconds; None = indefinite
+    resource_index: tuple[tuple[str, str], ...] = ()  # (resource URI prefix, atm id), longest first
+    keys: KeyRing = field(default_factory=KeyRing)  # loaded signing key pairs
+    atm_types: tuple[AtmType, ...] = ()  # every token format, asked in turn at introspection and revocation
+    sts: sts_compiled.StsRuntime = field(default_factory=sts_compiled.StsRuntime)  # WS-Trust STS
+    exchange: CompiledExchange = field(default_factory=CompiledExchange)  # token exchange policies, groups
+    base_url: str = ""  # /serverSettings federationInfo.baseUrl ("": none; see tokensmith.publicurl)
+
+    def atm_for_resource(self, resource: str) -> str | None:
+        for prefix, atm_id in self.resource_index:
+            if resource.startswith(prefix):
+                return atm_id
+        return None
+
+
+def _client(doc: dict[str, Any]) -> RuntimeClient:
+    auth = doc.get("clientAuth", {})
+    digest = doc.get("_secretDigest")
+    rolling = doc.get("refreshRolling", "SERVER_DEFAULT")
+    return RuntimeClient(
+        client_id=doc["clientId"],
+        enabled=bool(doc.get("enabled", True)),
+        confidential=auth.get("type") == "SECRET",
+        secret_digest=bytes.fromhex(digest) if digest else None,
+        secondary=tuple((bytes.fromhex(s["digest"]), float(s["expires"]))
+                        for s in doc.get("_secondaryDigests", [])),
+        grant_types=frozenset(doc.get("grantTypes", [])),
+        default_atm=(doc.get("defaultAccessTokenManagerRef") or {}).get("id"),
+        restrict_to_default_atm=bool(doc.get("restrictToDefaultAccessTokenManager")),
+        restrict_scopes=bool(doc.get("restrictScopes")),
+        restricted_scopes=frozenset(doc.get("restrictedScopes") or []),
+        exclusive_scopes=frozenset(doc.get("exclusiveScopes") or []),
+        roll_refresh=None if rolling == "SERVER_DEFAULT" else rolling == "ROLL",
+    )
+
+
+def _scopes(auth: dict[str, Any]) -> Scopes:
+    def split(entries: list[dict[str, Any]]) -> tuple[frozenset[str], tuple[str, ...]]:
+        static = frozenset(e["name"] for e in entries if not e.get("dynamic"))
+        dynamic = tuple(e["name"][:-1] for e in entries if e.get("dynamic"))
+        return static, dynamic
+
+    common, common_dyn = split(auth.get("scopes", []))
+    exclusive, exclusive_dyn = split(auth.get("exclusiveScopes", []))
+    return Scopes(
+        common=common, exclusive=exclusive,
+        common_groups={g["name"]: tuple(g["scopes"]) for g in auth.get("scopeGroups", [])},
+        exclusive_groups={g["name"]: tuple(g["scopes"]) for g in auth.get("exclusiveScopeGroups", [])},
+        common_dynamic=common_dyn, exclusive_dynamic=exclusive_dyn,
+    )
+
+
+def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
+    """The snapshot of ``model``. ``keys`` keeps loaded key pairs across builds (one per worker)."""
+    ring = keys.ring(model) if keys is not None else KeyRing()
+    mappings = {doc["id"]: CompiledMapping.from_doc(doc) for doc in model.all(MAPPING)}
+    types = atm_types()
+    context = BuildContext(ring, mappings, keys.box if keys is not None else None)
+    atms: dict[str, RuntimeAtm] = {}
+    for doc in model.all(ATM):
+        atm_type = types.get(doc["pluginDescriptorRef"]["id"])
+        if atm_type is None:
+            continue
+        try:
+            atms[doc["id"]] = atm_type.build(AtmCommon.from_doc(doc),
+                                             NormalizedConfig(effective_configuration(model, doc)), context)
+        except AtmBuildError as exc:  # serve the rest; this manager issues nothing until fixed
+            log.error("access token manager %r is unavailable: %s", doc["id"], exc)
+    auth = authserver_current(model)
+    lifetime = auth.get("persistentGrantLifetime", -1)
+    unit = UNIT_SECONDS.get(auth.get("persistentGrantLifetimeUnit", "DAYS"), 86400)
+    index = sorted(((uri, atm.id) for atm in atms.values() for uri in atm.resource_uris),
+                   key=lambda item: len(item[0]), reverse=True)
+    validators = tuple(v for v in (build_validator(doc) for doc in model.all(PCV)) if v is not None)
+    default = ((model.get(SETTINGS, "atm") or {}).get("defaultAccessTokenManagerRef") or {}).get("id")
+    return Snapshot(
+        version=model.version,
+        atms=atms,
+        default_atm=default,
+        clients={doc["clientId"]: _client(doc) for doc in model.all(CLIENT)},
+        scopes=_scopes(auth),
+        mappings=mappings,
+        validators=validators,
+        refresh_token_length=int(auth.get("refreshTokenLength", 42)),
+        roll_refresh_tokens=bool(auth.get("rollRefreshTokenValues", False)),
+        persistent_grant_lifetime=None if lifetime is None or lifetime < 0 else float(lifetime) * unit,
+        resource_index=tuple(index),
+        keys=ring,
+        atm_types=tuple(types.values()),
+        sts=sts_compiled.build(model, ring),
+        exchange=compile_exchange(model),
+        base_url=str((((model.get(SETTINGS, "serverSettings") or {}).get("federationInfo")) or {})
+                     .get("baseUrl") or "").rstrip("/"),
+    )

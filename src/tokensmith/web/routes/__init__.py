@@ -1,0 +1,1 @@
+"""Admin API route modules, one per resource; see :mod:`tokensmith.web.routing`."""
