@@ -5,17 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from tokensmith.admin.context import AdminContext, check_instance_id, check_name, ref_id
-from tokensmith.config.inheritance import (
-    ancestors,
-    children,
-    effective_configuration,
-    mark_inherited,
-    merge_for_child,
-)
+from tokensmith.admin.plugin_instances import InstanceRules, configuration_of, descriptor_of, parent_of, recheck
+from tokensmith.config.inheritance import children, effective_configuration
 from tokensmith.config.model import ATM, CLIENT, MAPPING, SETTINGS, ConfigModel
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
-from tokensmith.plugins.configuration import NormalizedConfig, normalize
-from tokensmith.plugins.descriptors import InstanceCheck, PluginDescriptor
 
 PATH = "/oauth/accessTokenManagers"
 DESCRIPTORS = PATH + "/descriptors"
@@ -42,17 +35,10 @@ def get(model: ConfigModel, atm_id: str) -> dict[str, Any]:
 
 def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: ErrorCollector,
            existing: dict[str, Any] | None) -> dict[str, Any]:
-    assert ctx.atm_types is not None
     check_name(body.get("name"), errors)
-    descriptor_id = ref_id(body, "pluginDescriptorRef")
-    descriptor = ctx.atm_types.get(descriptor_id or "")
-    if descriptor_id is None:
-        errors.add("pluginDescriptorRef.id", "pluginDescriptorRef is required", "required_field_missing")
-    elif descriptor is None:
-        errors.add("pluginDescriptorRef.id", f"'{descriptor_id}' is not a known access token manager type")
-    elif existing is not None and existing["pluginDescriptorRef"]["id"] != descriptor_id:
-        errors.add("pluginDescriptorRef.id", "The plugin type of an existing instance cannot change")
-    parent_config = _parent_config(model, body, descriptor, errors)
+    rules = _rules(ctx)
+    descriptor_id, descriptor = descriptor_of(rules, body, existing, errors)
+    parent = parent_of(rules, model, body, descriptor, errors)
 
     contract_in = body.get("attributeContract") or {}
     extended: list[dict[str, Any]] = []
@@ -104,15 +90,16 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
 
     config: dict[str, Any] = {"tables": [], "fields": []}
     if descriptor is not None:
-        config = _configuration(ctx, model, descriptor, my_id, body.get("configuration"), parent_config, errors)
+        config = configuration_of(ctx, rules, model, descriptor, my_id, body.get("configuration"), parent,
+                                  errors).doc
     errors.raise_if_any()
     assert descriptor is not None and descriptor_id is not None
-    parent = ref_id(body, "parentRef")
+    parent_ref = ref_id(body, "parentRef")
     return {
         "id": my_id,
         "name": body["name"],
         "pluginDescriptorRef": {"id": descriptor_id},
-        **({"parentRef": {"id": parent}} if parent else {}),
+        **({"parentRef": {"id": parent_ref}} if parent_ref else {}),
         "configuration": config,
         "lastModified": ctx.timestamp(),
         "attributeContract": contract,
@@ -168,55 +155,22 @@ def _token_endpoint_contract(contract: dict[str, Any] | None, errors: ErrorColle
     return dict(contract)
 
 
-def _parent_config(model: ConfigModel, body: dict[str, Any], descriptor: PluginDescriptor | None,
-                   errors: ErrorCollector) -> dict[str, Any] | None:
-    if not body.get("parentRef"):
-        return None
-    parent_id = ref_id(body, "parentRef")
-    parent = model.get(ATM, parent_id or "")
-    if descriptor is not None and not descriptor.supports_parent:
-        errors.add("parentRef", "This access token manager type does not support parent instances")
-    elif parent is None:
-        errors.add("parentRef.id", f"Access token manager '{parent_id}' does not exist")
-    elif descriptor is not None and parent["pluginDescriptorRef"]["id"] != descriptor.id:
-        errors.add("parentRef.id", f"Access token manager '{parent_id}' is of another type")
-    elif parent_id == body.get("id") or body.get("id") in ancestors(model, parent):
-        errors.add("parentRef.id", "An access token manager cannot be its own ancestor")
-    else:
-        return effective_configuration(model, parent)
-    return None
-
-
-def _configuration(ctx: AdminContext, model: ConfigModel, descriptor: PluginDescriptor, instance_id: Any,
-                   raw: Any, parent_config: dict[str, Any] | None, errors: ErrorCollector) -> dict[str, Any]:
-    """Normalise and check a submitted configuration (a child's is merged over its parent's first)."""
-    if parent_config is None:
-        config = normalize(descriptor, raw, errors, ctx.field_secrets).doc
-    else:
-        merged, own_fields, own_tables = merge_for_child(parent_config, raw)
-        config = mark_inherited(normalize(descriptor, merged, errors, ctx.field_secrets).doc, own_fields, own_tables)
-    if not errors:
-        check = InstanceCheck(model, str(instance_id), NormalizedConfig(config), ctx.box)
-        for rule in descriptor.instance_rules:
-            errors.errors.extend(rule(check))
-    return config
+def _rules(ctx: AdminContext) -> InstanceRules:
+    assert ctx.atm_types is not None
+    return InstanceRules(ATM, "access token manager", ctx.atm_types.get)
 
 
 def _refresh_children(ctx: AdminContext, model: ConfigModel, parent_id: str, depth: int = 0) -> None:
     """After a parent changes, give each child the parent's new values for what it inherits, checking
     that the child is still valid; refuse the change (naming the child) when it is not."""
-    assert ctx.atm_types is not None
+    rules = _rules(ctx)
     for child in children(model, parent_id):
-        descriptor = ctx.atm_types.get(child["pluginDescriptorRef"]["id"])
+        descriptor = rules.descriptor(child["pluginDescriptorRef"]["id"])
         if descriptor is None or depth > 8:
             continue
         config = effective_configuration(model, child)
         errors = ErrorCollector()
-        normalize(descriptor, config, errors, ctx.field_secrets)
-        if not errors:
-            check = InstanceCheck(model, child["id"], NormalizedConfig(config), ctx.box)
-            for rule in descriptor.instance_rules:
-                errors.errors.extend(rule(check))
+        recheck(ctx, model, descriptor, child["id"], config, errors)
         if errors:
             raise ValidationFailed([FieldError(e.field_path, f"Child access token manager '{child['id']}': "
                                                f"{e.message}", e.error_id) for e in errors.errors])

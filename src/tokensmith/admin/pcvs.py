@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from tokensmith.admin.context import AdminContext, check_instance_id, check_name, ref_id
+from tokensmith.admin.plugin_instances import InstanceRules, configuration_of, descriptor_of, parent_of
 from tokensmith.config.model import MAPPING, PCV, ConfigModel
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
 from tokensmith.pcv.base import pcv_types
-from tokensmith.plugins.configuration import normalize
 
 PATH = "/passwordCredentialValidators"
 DESCRIPTORS = PATH + "/descriptors"
@@ -28,25 +28,20 @@ def get(model: ConfigModel, pcv_id: str) -> dict[str, Any]:
     return doc
 
 
-def _build(ctx: AdminContext, body: dict[str, Any], errors: ErrorCollector,
+def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: ErrorCollector,
            existing: dict[str, Any] | None) -> dict[str, Any]:
     assert ctx.pcv_types is not None
     check_name(body.get("name"), errors)
-    descriptor_id = ref_id(body, "pluginDescriptorRef") or ""
-    descriptor = ctx.pcv_types.get(descriptor_id)
-    if descriptor is None:
-        errors.add("pluginDescriptorRef.id", f"'{descriptor_id}' is not a known password credential "
-                   "validator type")
-    elif existing is not None and existing["pluginDescriptorRef"]["id"] != descriptor_id:
-        errors.add("pluginDescriptorRef.id", "The plugin type of an existing instance cannot change")
-    if body.get("parentRef"):
-        errors.add("parentRef", "This validator type does not support parent instances")
-    pcv_type = pcv_types().get(descriptor_id)
+    rules = InstanceRules(PCV, "password credential validator", ctx.pcv_types.get)
+    descriptor_id, descriptor = descriptor_of(rules, body, existing, errors)
+    parent = parent_of(rules, model, body, descriptor, errors)
+    pcv_type = pcv_types().get(descriptor_id or "")
     if pcv_type is not None:
         pcv_type.precheck(body.get("configuration"), errors, "configuration")
     config: dict[str, Any] = {"tables": [], "fields": []}
     if descriptor is not None:
-        config = normalize(descriptor, body.get("configuration"), errors, ctx.field_secrets).doc
+        config = configuration_of(ctx, rules, model, descriptor, body.get("id"), body.get("configuration"), parent,
+                                  errors).doc
     contract_in = body.get("attributeContract") or {}
     extended = [{"name": a["name"]} for a in contract_in.get("extendedAttributes") or []]
     if extended and descriptor is not None and not descriptor.supports_extended_contract:
@@ -72,7 +67,7 @@ def create(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[
     if isinstance(body.get("id"), str) and model.get(PCV, body["id"]) is not None:
         errors.add("id", f"A password credential validator with id '{body['id']}' already exists",
                    "duplicate_id")
-    doc = _build(ctx, body, errors, None)
+    doc = _build(ctx, model, body, errors, None)
     model.put(PCV, doc["id"], doc)
     return doc
 
@@ -82,7 +77,7 @@ def update(ctx: AdminContext, model: ConfigModel, pcv_id: str, body: dict[str, A
     errors = ErrorCollector()
     if body.get("id") not in (None, pcv_id):
         errors.add("id", "The id in the body must match the id in the path")
-    doc = _build(ctx, {**body, "id": pcv_id}, errors, existing)
+    doc = _build(ctx, model, {**body, "id": pcv_id}, errors, existing)
     model.put(PCV, pcv_id, doc)
     return doc
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tokensmith.admin.context import AdminContext, check_instance_id, check_name, ref_id
+from tokensmith.admin.plugin_instances import InstanceRules, configuration_of, descriptor_of, parent_of
 from tokensmith.config.model import TOKEN_GENERATOR, TOKEN_PROCESSOR, ConfigModel
 from tokensmith.errors import ErrorCollector, NotFound, ValidationFailed
-from tokensmith.plugins.configuration import NormalizedConfig, normalize
+from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.plugins.descriptors import PluginDescriptor
 from tokensmith.sts import instances, usage
 from tokensmith.sts.generators.base import generator_types
@@ -120,36 +121,17 @@ def _contract(kind: InstanceKind, descriptor: PluginDescriptor | None, body: dic
 def _build(ctx: AdminContext, kind: InstanceKind, model: ConfigModel, body: dict[str, Any],
            errors: ErrorCollector, existing: dict[str, Any] | None) -> dict[str, Any]:
     check_name(body.get("name"), errors)
-    descriptor_id = ref_id(body, "pluginDescriptorRef")
-    descriptor = kind.descriptors().get(descriptor_id or "")
-    if descriptor_id is None:
-        errors.add("pluginDescriptorRef.id", "pluginDescriptorRef is required", "required_field_missing")
-    elif descriptor is None:
-        errors.add("pluginDescriptorRef.id", f"'{descriptor_id}' is not a known {kind.label} type")
-    elif existing is not None and existing["pluginDescriptorRef"]["id"] != descriptor_id:
-        errors.add("pluginDescriptorRef.id", "The plugin type of an existing instance cannot change")
-
+    rules = InstanceRules(kind.kind, kind.label, kind.descriptors().get)
+    descriptor_id, descriptor = descriptor_of(rules, body, existing, errors)
     my_id = body.get("id")
     parent_id = ref_id(body, "parentRef")
-    parent = model.get(kind.kind, parent_id) if parent_id else None
-    if parent_id is not None:
-        if parent is None:
-            errors.add("parentRef.id", f"The {kind.label} '{parent_id}' does not exist")
-        elif descriptor_id and parent["pluginDescriptorRef"]["id"] != descriptor_id:
-            errors.add("parentRef.id", f"The parent '{parent_id}' is of another plugin type")
-        elif parent_id == my_id or my_id in instances.ancestors(model, kind.kind, parent):
-            errors.add("parentRef.id", "An instance cannot be its own ancestor")
+    parent = parent_of(rules, model, body, descriptor, errors)
 
     config: dict[str, Any] = {"tables": [], "fields": []}
     if descriptor is not None:
-        if parent is not None and not errors:
-            merged, own_fields, own_tables = instances.merge_for_child(
-                instances.effective_configuration(model, kind.kind, parent), body.get("configuration"))
-            normalized = normalize(descriptor, merged, errors, ctx.field_secrets)
-            config = instances.mark_inherited(normalized.doc, own_fields, own_tables)
-        else:
-            normalized = normalize(descriptor, body.get("configuration"), errors, ctx.field_secrets)
-            config = normalized.doc
+        normalized = configuration_of(ctx, rules, model, descriptor, my_id, body.get("configuration"),
+                                      parent if not errors else None, errors)
+        config = normalized.doc
         if not errors:
             for path, message in kind.check(model, descriptor.id, normalized):
                 errors.add(path, message)
