@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tokensmith.admin.context import AdminContext, check_instance_id, check_name, ref_id
+from tokensmith.admin.collection import Collection
+from tokensmith.admin.context import AdminContext, check_name, ref_id
 from tokensmith.admin.plugin_instances import InstanceRules, configuration_of, descriptor_of, parent_of, recheck
 from tokensmith.config.inheritance import children, effective_configuration
 from tokensmith.config.model import ATM, CLIENT, MAPPING, SETTINGS, ConfigModel
-from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+from tokensmith.errors import ErrorCollector, FieldError, ValidationFailed
 
 PATH = "/oauth/accessTokenManagers"
 DESCRIPTORS = PATH + "/descriptors"
@@ -26,11 +27,11 @@ def render(ctx: AdminContext, doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+ATMS = Collection(ATM, "access token manager")
+
+
 def get(model: ConfigModel, atm_id: str) -> dict[str, Any]:
-    doc = model.get(ATM, atm_id)
-    if doc is None:
-        raise NotFound(f"Access token manager '{atm_id}' does not exist.")
-    return doc
+    return ATMS.get(model, atm_id)
 
 
 def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: ErrorCollector,
@@ -183,25 +184,14 @@ def _next_sequence(model: ConfigModel) -> int:
 
 
 def create(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
-    errors = ErrorCollector()
-    check_instance_id(body.get("id"), errors)
-    if isinstance(body.get("id"), str) and model.get(ATM, body["id"]) is not None:
-        errors.add("id", f"An access token manager with id '{body['id']}' already exists", "duplicate_id")
-    doc = _build(ctx, model, body, errors, None)
-    model.put(ATM, doc["id"], doc)
+    doc = ATMS.create(model, body, lambda b, errors, existing: _build(ctx, model, b, errors, existing))
     if not (model.setting(SETTINGS_ID) or {}).get("defaultAccessTokenManagerRef"):
         model.put(SETTINGS, SETTINGS_ID, {"defaultAccessTokenManagerRef": {"id": doc["id"]}})
     return doc
 
 
 def update(ctx: AdminContext, model: ConfigModel, atm_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    existing = get(model, atm_id)
-    errors = ErrorCollector()
-    if body.get("id") not in (None, atm_id):
-        errors.add("id", "The id in the body must match the id in the path")
-    body = {**body, "id": atm_id}
-    doc = _build(ctx, model, body, errors, existing)
-    model.put(ATM, atm_id, doc)
+    doc = ATMS.update(model, atm_id, body, lambda b, errors, existing: _build(ctx, model, b, errors, existing))
     _refresh_children(ctx, model, atm_id)
     return doc
 
@@ -227,16 +217,16 @@ def users(model: ConfigModel, atm_id: str) -> list[FieldError]:
 
 
 def delete(model: ConfigModel, atm_id: str) -> None:
-    get(model, atm_id)
-    in_use = users(model, atm_id)
     default = ref_id(model.setting(SETTINGS_ID) or {}, "defaultAccessTokenManagerRef")
-    others = [d for d in model.ids(ATM) if d != atm_id]
-    if default == atm_id and others:
-        in_use.append(FieldError("", "It is the default access token manager; choose another default "
-                                     "first", "resource_in_use"))
-    if in_use:
-        raise ValidationFailed(in_use, f"Access token manager '{atm_id}' is in use and cannot be deleted.")
-    model.delete(ATM, atm_id)
+
+    def in_use(model: ConfigModel, atm_id: str) -> list[FieldError]:
+        found = users(model, atm_id)
+        if default == atm_id and any(d != atm_id for d in model.ids(ATM)):
+            found.append(FieldError("", "It is the default access token manager; choose another default "
+                                        "first", "resource_in_use"))
+        return found
+
+    ATMS.delete(model, atm_id, in_use)
     if default == atm_id:
         model.put(SETTINGS, SETTINGS_ID, {})
 

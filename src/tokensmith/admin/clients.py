@@ -11,10 +11,11 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from tokensmith.admin.collection import Collection
 from tokensmith.admin.context import AdminContext, check_name, public, ref_id
 from tokensmith.config.model import ATM, CLIENT, TX_POLICY, ConfigModel
 from tokensmith.crypto.secretbox import SecretBoxError
-from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+from tokensmith.errors import ErrorCollector, FieldError, ValidationFailed
 from tokensmith.oauth.grants import registry
 
 PATH = "/oauth/clients"
@@ -57,11 +58,16 @@ def render(ctx: AdminContext, doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+CLIENTS = Collection(CLIENT, "OAuth client", key="clientId")
+
+
 def get(model: ConfigModel, client_id: str) -> dict[str, Any]:
-    doc = model.get(CLIENT, client_id)
-    if doc is None:
-        raise NotFound(f"OAuth client '{client_id}' does not exist.")
-    return doc
+    return CLIENTS.get(model, client_id)
+
+
+def _check_client_id(value: Any, errors: ErrorCollector) -> None:
+    if not isinstance(value, str) or not CLIENT_ID.match(value):
+        errors.add("clientId", "clientId is required: 1 to 255 printable characters, no spaces")
 
 
 def _iso(ts: float) -> str:
@@ -243,36 +249,18 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], existing
 
 
 def create(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
-    errors = ErrorCollector()
-    client_id = body.get("clientId")
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-        errors.add("clientId", "clientId is required: 1 to 255 printable characters, no spaces")
-    elif model.get(CLIENT, client_id) is not None:
-        errors.add("clientId", f"A client with id '{client_id}' already exists", "duplicate_id")
-    doc = _build(ctx, model, body, None, errors)
-    errors.raise_if_any()
-    model.put(CLIENT, doc["clientId"], doc)
-    return doc
+    return CLIENTS.create(model, body, lambda b, errors, existing: _build(ctx, model, b, existing, errors),
+                          _check_client_id)
 
 
 def update(ctx: AdminContext, model: ConfigModel, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    existing = get(model, client_id)
-    errors = ErrorCollector()
-    doc = _build(ctx, model, {**body, "clientId": client_id}, existing, errors)
-    errors.raise_if_any()
-    model.put(CLIENT, client_id, doc)
-    return doc
+    return CLIENTS.update(model, client_id, body, lambda b, errors, existing: _build(ctx, model, b, existing, errors))
 
 
 def delete(model: ConfigModel, client_id: str) -> None:
-    get(model, client_id)
-    in_use = [FieldError("", f"Access token manager '{atm['id']}' lists it among its allowed clients",
-                         "resource_in_use")
-              for atm in model.all(ATM)
-              if any(c["id"] == client_id for c in atm["accessControlSettings"]["allowedClients"])]
-    if in_use:
-        raise ValidationFailed(in_use, f"OAuth client '{client_id}' is in use and cannot be deleted.")
-    model.delete(CLIENT, client_id)
+    CLIENTS.delete(model, client_id, lambda model, client_id: [
+        FieldError("", f"Access token manager '{atm['id']}' lists it among its allowed clients", "resource_in_use")
+        for atm in model.all(ATM) if any(c["id"] == client_id for c in atm["accessControlSettings"]["allowedClients"])])
 
 
 def get_secret(model: ConfigModel, client_id: str) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tokensmith.admin.collection import Collection
 from tokensmith.admin.context import AdminContext, criteria_as_sent, ref_id
 from tokensmith.config.model import ATM, MAPPING, PCV, TX_POLICY, ConfigModel
-from tokensmith.errors import ErrorCollector, NotFound
+from tokensmith.errors import ErrorCollector
 from tokensmith.mapping import (
     CONDITIONS,
     CONTEXT_REF_PATHS,
@@ -42,11 +43,15 @@ def render(ctx: AdminContext, doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# at create, formatted with the new mapping
+DUPLICATE = "A mapping for this context and manager already exists ('{id}')"
+CHANGED = (  # at update, when the new contents give another id
+    "The context and manager give id '{new}', not '{old}'; delete this mapping and create a new one to change them")
+COLLECTION = Collection(MAPPING, "access token mapping")
+
+
 def get(model: ConfigModel, mapping_key: str) -> dict[str, Any]:
-    doc = model.get(MAPPING, mapping_key)
-    if doc is None:
-        raise NotFound(f"Access token mapping '{mapping_key}' does not exist.")
-    return doc
+    return COLLECTION.get(model, mapping_key)
 
 
 def _check_value(model: ConfigModel, source_type: str, value: str, context_type: str,
@@ -140,28 +145,14 @@ def _build(model: ConfigModel, body: dict[str, Any], errors: ErrorCollector) -> 
 
 
 def create(model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
-    errors = ErrorCollector()
-    doc = _build(model, body, errors)
-    if model.get(MAPPING, doc["id"]) is not None:
-        errors.add("context", f"A mapping for this context and manager already exists ('{doc['id']}')",
-                   "duplicate_id")
-    errors.raise_if_any()
-    model.put(MAPPING, doc["id"], doc)
-    return doc
+    return COLLECTION.create_derived(model, body, lambda b, errors, _existing: _build(model, b, errors),
+                                     "context", DUPLICATE)
 
 
 def update(model: ConfigModel, mapping_key: str, body: dict[str, Any]) -> dict[str, Any]:
-    get(model, mapping_key)
-    errors = ErrorCollector()
-    doc = _build(model, body, errors)
-    if doc["id"] != mapping_key and not errors:
-        errors.add("context", f"The context and manager give id '{doc['id']}', not '{mapping_key}'; "
-                   "delete this mapping and create a new one to change them")
-    errors.raise_if_any()
-    model.put(MAPPING, mapping_key, doc)
-    return doc
+    return COLLECTION.update_derived(model, mapping_key, body,
+                                     lambda b, errors, _existing: _build(model, b, errors), "context", CHANGED)
 
 
 def delete(model: ConfigModel, mapping_key: str) -> None:
-    get(model, mapping_key)
-    model.delete(MAPPING, mapping_key)
+    COLLECTION.delete(model, mapping_key)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tokensmith.admin.collection import Collection
 from tokensmith.admin.context import AdminContext, check_instance_id, check_name, ref_id
 from tokensmith.admin.plugin_instances import InstanceRules, configuration_of, descriptor_of, parent_of
 from tokensmith.config.model import MAPPING, PCV, ConfigModel
-from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+from tokensmith.errors import ErrorCollector, FieldError
 from tokensmith.pcv.base import pcv_types
 
 PATH = "/passwordCredentialValidators"
@@ -21,11 +22,17 @@ def render(ctx: AdminContext, doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+PCVS = Collection(PCV, "password credential validator")
+
+
 def get(model: ConfigModel, pcv_id: str) -> dict[str, Any]:
-    doc = model.get(PCV, pcv_id)
-    if doc is None:
-        raise NotFound(f"Password credential validator '{pcv_id}' does not exist.")
-    return doc
+    return PCVS.get(model, pcv_id)
+
+
+def _check_id(value: Any, errors: ErrorCollector) -> None:
+    check_instance_id(value, errors)
+    if isinstance(value, str) and value.lower() in RESERVED_IDS:
+        errors.add("id", f"'{value}' is reserved: access token mapping ids use it for a mapping context")
 
 
 def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: ErrorCollector,
@@ -60,33 +67,14 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], errors: 
 
 
 def create(ctx: AdminContext, model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
-    errors = ErrorCollector()
-    check_instance_id(body.get("id"), errors)
-    if isinstance(body.get("id"), str) and body["id"].lower() in RESERVED_IDS:
-        errors.add("id", f"'{body['id']}' is reserved: access token mapping ids use it for a mapping context")
-    if isinstance(body.get("id"), str) and model.get(PCV, body["id"]) is not None:
-        errors.add("id", f"A password credential validator with id '{body['id']}' already exists",
-                   "duplicate_id")
-    doc = _build(ctx, model, body, errors, None)
-    model.put(PCV, doc["id"], doc)
-    return doc
+    return PCVS.create(model, body, lambda b, errors, existing: _build(ctx, model, b, errors, existing), _check_id)
 
 
 def update(ctx: AdminContext, model: ConfigModel, pcv_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    existing = get(model, pcv_id)
-    errors = ErrorCollector()
-    if body.get("id") not in (None, pcv_id):
-        errors.add("id", "The id in the body must match the id in the path")
-    doc = _build(ctx, model, {**body, "id": pcv_id}, errors, existing)
-    model.put(PCV, pcv_id, doc)
-    return doc
+    return PCVS.update(model, pcv_id, body, lambda b, errors, existing: _build(ctx, model, b, errors, existing))
 
 
 def delete(model: ConfigModel, pcv_id: str) -> None:
-    get(model, pcv_id)
-    in_use = [FieldError("", f"Access token mapping '{m['id']}' uses it as its context", "resource_in_use")
-              for m in model.all(MAPPING) if ref_id(m["context"], "contextRef") == pcv_id]
-    if in_use:
-        raise ValidationFailed(in_use, f"Password credential validator '{pcv_id}' is in use and cannot be "
-                                       "deleted.")
-    model.delete(PCV, pcv_id)
+    PCVS.delete(model, pcv_id, lambda model, pcv_id: [
+        FieldError("", f"Access token mapping '{m['id']}' uses it as its context", "resource_in_use")
+        for m in model.all(MAPPING) if ref_id(m["context"], "contextRef") == pcv_id])

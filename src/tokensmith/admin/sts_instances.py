@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tokensmith.admin.context import AdminContext, check_instance_id, check_name, ref_id
+from tokensmith.admin.collection import Collection
+from tokensmith.admin.context import AdminContext, check_name, ref_id
 from tokensmith.admin.plugin_instances import InstanceRules, configuration_of, descriptor_of, parent_of
 from tokensmith.config.model import TOKEN_GENERATOR, TOKEN_PROCESSOR, ConfigModel
-from tokensmith.errors import ErrorCollector, NotFound, ValidationFailed
+from tokensmith.errors import ErrorCollector
 from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.plugins.descriptors import PluginDescriptor
 from tokensmith.sts import instances, usage
@@ -47,6 +48,10 @@ class InstanceKind:
     processor: bool
 
     @property
+    def collection(self) -> Collection:
+        return Collection(self.kind, self.label)
+
+    @property
     def descriptor_path(self) -> str:
         return self.path + "/descriptors"
 
@@ -61,10 +66,7 @@ PROCESSORS = InstanceKind(
 
 
 def get(kind: InstanceKind, model: ConfigModel, instance_id: str) -> dict[str, Any]:
-    doc = model.get(kind.kind, instance_id)
-    if doc is None:
-        raise NotFound(f"The {kind.label} '{instance_id}' does not exist.")
-    return doc
+    return kind.collection.get(model, instance_id)
 
 
 def render(ctx: AdminContext, kind: InstanceKind, model: ConfigModel, doc: dict[str, Any]) -> dict[str, Any]:
@@ -158,33 +160,20 @@ def revalidate(kind: InstanceKind, model: ConfigModel, instance_id: str) -> list
 
 def create(ctx: AdminContext, kind: InstanceKind, model: ConfigModel,
            body: dict[str, Any]) -> tuple[dict[str, Any], list[usage.Broken]]:
-    errors = ErrorCollector()
-    check_instance_id(body.get("id"), errors)
-    if isinstance(body.get("id"), str) and model.get(kind.kind, body["id"]) is not None:
-        errors.add("id", f"A {kind.label} with id '{body['id']}' already exists", "duplicate_id")
-    doc = _build(ctx, kind, model, body, errors, None)
-    model.put(kind.kind, doc["id"], doc)
+    doc = kind.collection.create(model, body, lambda b, errors, existing: _build(ctx, kind, model, b, errors, existing))
     return doc, revalidate(kind, model, doc["id"])
 
 
 def update(ctx: AdminContext, kind: InstanceKind, model: ConfigModel, instance_id: str,
            body: dict[str, Any]) -> tuple[dict[str, Any], list[usage.Broken]]:
-    existing = get(kind, model, instance_id)
-    errors = ErrorCollector()
-    if body.get("id") not in (None, instance_id):
-        errors.add("id", "The id in the body must match the id in the path")
-    doc = _build(ctx, kind, model, {**body, "id": instance_id}, errors, existing)
-    model.put(kind.kind, instance_id, doc)
+    doc = kind.collection.update(model, instance_id, body,
+                                 lambda b, errors, existing: _build(ctx, kind, model, b, errors, existing))
     return doc, revalidate(kind, model, instance_id)
 
 
 def delete(kind: InstanceKind, model: ConfigModel, instance_id: str) -> None:
-    get(kind, model, instance_id)
-    users = kind.users(model, instance_id)
-    if users:
-        raise ValidationFailed(usage.in_use_errors(users),
-                               f"The {kind.label} '{instance_id}' is in use and cannot be deleted.")
-    model.delete(kind.kind, instance_id)
+    kind.collection.delete(model, instance_id, lambda model, instance_id: usage.in_use_errors(
+        kind.users(model, instance_id)))
 
 
 def listing(ctx: AdminContext, kind: InstanceKind, model: ConfigModel) -> dict[str, Any]:

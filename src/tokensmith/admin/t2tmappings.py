@@ -9,19 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from tokensmith.admin.collection import Collection
 from tokensmith.admin.context import AdminContext, criteria_as_sent
 from tokensmith.config.model import T2T_MAPPING, TOKEN_GENERATOR, ConfigModel
-from tokensmith.errors import ErrorCollector, NotFound, ValidationFailed
+from tokensmith.errors import ErrorCollector, ValidationFailed
 from tokensmith.sts import usage
 
 PATH = usage.T2T_PATH
 
 
+# at create, formatted with the new mapping
+DUPLICATE = "A mapping from '{sourceId}' to '{targetId}' already exists"
+CHANGED = (  # at update, when the new contents give another id
+    "sourceId and targetId give id '{new}', not '{old}'; delete this mapping and create another to change them")
+COLLECTION = Collection(T2T_MAPPING, "token processor to token generator mapping")
+
+
 def get(model: ConfigModel, mapping_id: str) -> dict[str, Any]:
-    doc = model.get(T2T_MAPPING, mapping_id)
-    if doc is None:
-        raise NotFound(f"Token processor to token generator mapping '{mapping_id}' does not exist.")
-    return doc
+    return COLLECTION.get(model, mapping_id)
 
 
 def render(ctx: AdminContext, model: ConfigModel, doc: dict[str, Any]) -> dict[str, Any]:
@@ -65,31 +70,17 @@ def _build(model: ConfigModel, body: dict[str, Any], errors: ErrorCollector) -> 
 
 
 def create(model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:
-    errors = ErrorCollector()
-    doc = _build(model, body, errors)
-    if model.get(T2T_MAPPING, doc["id"]) is not None:
-        errors.add("sourceId", f"A mapping from '{doc['sourceId']}' to '{doc['targetId']}' already exists",
-                   "duplicate_id")
-    errors.raise_if_any()
-    model.put(T2T_MAPPING, doc["id"], doc)
-    return doc
+    return COLLECTION.create_derived(model, body, lambda b, errors, _existing: _build(model, b, errors),
+                                     "sourceId", DUPLICATE)
 
 
 def update(model: ConfigModel, mapping_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    get(model, mapping_id)
-    errors = ErrorCollector()
-    doc = _build(model, body, errors)
-    if doc["id"] != mapping_id and not errors:
-        errors.add("sourceId", f"sourceId and targetId give id '{doc['id']}', not '{mapping_id}'; delete this "
-                   "mapping and create another to change them")
-    errors.raise_if_any()
-    model.put(T2T_MAPPING, mapping_id, doc)
-    return doc
+    return COLLECTION.update_derived(model, mapping_id, body,
+                                     lambda b, errors, _existing: _build(model, b, errors), "sourceId", CHANGED)
 
 
 def delete(model: ConfigModel, mapping_id: str) -> None:
-    get(model, mapping_id)
-    model.delete(T2T_MAPPING, mapping_id)
+    COLLECTION.delete(model, mapping_id)
 
 
 __all__ = ["PATH", "ValidationFailed", "create", "delete", "get", "listing", "render", "update"]

@@ -11,20 +11,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from tokensmith.admin.collection import Collection
 from tokensmith.admin.context import AdminContext, criteria_as_sent
 from tokensmith.config.model import TX_MAPPING, ConfigModel
-from tokensmith.errors import ErrorCollector, NotFound
+from tokensmith.errors import ErrorCollector
 from tokensmith.sts import exchange_usage as tx
 
 PATH = tx.TX_MAPPINGS_PATH
 Doc = dict[str, Any]
 
 
+# at create, formatted with the new mapping
+DUPLICATE = "A mapping from '{sourceId}' to '{targetId}' already exists"
+CHANGED = (  # at update, when the new contents give another id
+    "sourceId and targetId give id '{new}', not '{old}'; delete this mapping and create another to change them")
+COLLECTION = Collection(TX_MAPPING, "processor policy to token generator mapping")
+
+
 def get(model: ConfigModel, mapping_id: str) -> Doc:
-    doc = model.get(TX_MAPPING, mapping_id)
-    if doc is None:
-        raise NotFound(f"Processor policy to token generator mapping '{mapping_id}' does not exist.")
-    return doc
+    return COLLECTION.get(model, mapping_id)
 
 
 def render(ctx: AdminContext, model: ConfigModel, doc: Doc) -> Doc:
@@ -64,28 +69,14 @@ def _build(model: ConfigModel, body: Doc, errors: ErrorCollector) -> Doc:
 
 
 def create(model: ConfigModel, body: Doc) -> Doc:
-    errors = ErrorCollector()
-    doc = _build(model, body, errors)
-    if model.get(TX_MAPPING, doc["id"]) is not None:
-        errors.add("sourceId", f"A mapping from '{doc['sourceId']}' to '{doc['targetId']}' already exists",
-                   "duplicate_id")
-    errors.raise_if_any()
-    model.put(TX_MAPPING, doc["id"], doc)
-    return doc
+    return COLLECTION.create_derived(model, body, lambda b, errors, _existing: _build(model, b, errors),
+                                     "sourceId", DUPLICATE)
 
 
 def update(model: ConfigModel, mapping_id: str, body: Doc) -> Doc:
-    get(model, mapping_id)
-    errors = ErrorCollector()
-    doc = _build(model, {**body, "id": body.get("id") or mapping_id}, errors)
-    if doc["id"] != mapping_id and not errors:
-        errors.add("sourceId", f"sourceId and targetId give id '{doc['id']}', not '{mapping_id}'; delete this "
-                   "mapping and create another to change them")
-    errors.raise_if_any()
-    model.put(TX_MAPPING, mapping_id, doc)
-    return doc
+    return COLLECTION.update_derived(model, mapping_id, {**body, "id": body.get("id") or mapping_id},
+                                     lambda b, errors, _existing: _build(model, b, errors), "sourceId", CHANGED)
 
 
 def delete(model: ConfigModel, mapping_id: str) -> None:
-    get(model, mapping_id)
-    model.delete(TX_MAPPING, mapping_id)
+    COLLECTION.delete(model, mapping_id)
