@@ -13,6 +13,7 @@ from typing import Any
 from tokensmith.admin.collection import Collection
 from tokensmith.admin.context import AdminContext, check_name, ref_id
 from tokensmith.admin.plugin_instances import InstanceRules, configuration_of, descriptor_of, parent_of
+from tokensmith.config.inheritance import effective_configuration, parent_id
 from tokensmith.config.model import TOKEN_GENERATOR, TOKEN_PROCESSOR, ConfigModel
 from tokensmith.errors import ErrorCollector
 from tokensmith.plugins.configuration import NormalizedConfig
@@ -72,10 +73,10 @@ def get(kind: InstanceKind, model: ConfigModel, instance_id: str) -> dict[str, A
 def render(ctx: AdminContext, kind: InstanceKind, model: ConfigModel, doc: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in doc.items() if not k.startswith("_")}
     out["pluginDescriptorRef"] = ctx.link(kind.descriptor_path, doc["pluginDescriptorRef"]["id"])
-    pid = instances.parent_id(doc)
+    pid = parent_id(doc)
     if pid is not None:
         out["parentRef"] = ctx.link(kind.path, pid)
-        out["configuration"] = instances.effective_configuration(model, kind.kind, doc)
+        out["configuration"] = effective_configuration(model, doc, kind.kind)
         out["attributeContract"] = instances.effective_contract(model, kind.kind, doc)
     return out
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from cryptography import x509
 
+from tokensmith.config.inheritance import effective_configuration
 from tokensmith.config.model import (
     IDP_CONNECTION,
     SETTINGS,
@@ -98,7 +99,7 @@ def _generators(model: ConfigModel, keys: KeyRing) -> dict[str, GeneratorEntry]:
         kind = types.get(doc["pluginDescriptorRef"]["id"])
         if kind is None:
             continue
-        config = instances.effective_configuration(model, TOKEN_GENERATOR, doc)
+        config = effective_configuration(model, doc, TOKEN_GENERATOR)
         contract = tuple(instances.contract_names(model, TOKEN_GENERATOR, doc))
         extended = tuple(n for n in contract if n not in kind.descriptor.core_attributes)
         source = GeneratorInput(doc["id"], instances.values(config), instances.tables(config), extended, keys)
@@ -120,7 +121,7 @@ def _processor(model: ConfigModel, doc: dict[str, Any], keys: KeyRing, identifie
     kind = processor_types().get(descriptor_id)
     if kind is None:
         raise ValueError(f"unknown token processor type {descriptor_id}")
-    config = instances.effective_configuration(model, TOKEN_PROCESSOR, doc)
+    config = effective_configuration(model, doc, TOKEN_PROCESSOR)
     return kind.compile(CompileInput(doc["id"], instances.values(config), instances.tables(config), model, keys,
                                      identifiers, anchors))
 

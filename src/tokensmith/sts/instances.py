@@ -1,5 +1,5 @@
-"""Token generator and processor instances: parent/child inheritance (the shared rules of
-:mod:`tokensmith.config.inheritance`) and their attribute contracts.
+"""Token generator and processor instances: their field values and their attribute contracts, with
+parent/child inheritance (configuration inheritance itself is :mod:`tokensmith.config.inheritance`).
 
 A child instance stores every field and table with an ``inherited`` flag. An inherited one always
 takes the parent's *current* value, so a change to the parent reaches its children; an overridden
@@ -12,23 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tokensmith.config import inheritance
-from tokensmith.config.inheritance import mark_inherited, merge_for_child, parent_id
+from tokensmith.config.inheritance import MAX_DEPTH, parent_id
 from tokensmith.config.model import ConfigModel
-
-MAX_DEPTH = inheritance.MAX_DEPTH
-__all__ = ["ancestors", "children", "contract_names", "effective_configuration", "effective_contract",
-           "mark_inherited", "merge_for_child", "parent_id", "tables", "values"]
-
-
-def ancestors(model: ConfigModel, kind: str, doc: Mapping[str, Any]) -> list[str]:
-    """Parent ids from the nearest up; stops at a missing parent or a cycle."""
-    return inheritance.ancestors(model, doc, kind)
-
-
-def effective_configuration(model: ConfigModel, kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The configuration in force: inherited fields and tables replaced by the parent's."""
-    return inheritance.effective_configuration(model, doc, kind)
 
 
 def values(config: Mapping[str, Any]) -> dict[str, str]:
@@ -55,7 +40,3 @@ def contract_names(model: ConfigModel, kind: str, doc: Mapping[str, Any]) -> lis
     contract = effective_contract(model, kind, doc)
     return ([a["name"] for a in contract.get("coreAttributes", [])]
             + [a["name"] for a in contract.get("extendedAttributes", [])])
-
-
-def children(model: ConfigModel, kind: str, instance_id: str) -> list[dict[str, Any]]:
-    return [d for d in model.all(kind) if parent_id(d) == instance_id]

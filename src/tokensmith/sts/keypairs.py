@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from tokensmith.config.inheritance import effective_configuration
 from tokensmith.config.model import SP_CONNECTION, TOKEN_GENERATOR, ConfigModel
 from tokensmith.errors import FieldError
 from tokensmith.keys.usage import in_use
 from tokensmith.sts.generators.base import generator_types
-from tokensmith.sts.instances import effective_configuration, values
+from tokensmith.sts.instances import values
 
 
 def key_pair_users(model: ConfigModel, key_pair_id: str) -> list[FieldError]:
@@ -16,7 +17,7 @@ def key_pair_users(model: ConfigModel, key_pair_id: str) -> list[FieldError]:
         kind = types.get(doc["pluginDescriptorRef"]["id"])
         if kind is None:
             continue
-        config = values(effective_configuration(model, TOKEN_GENERATOR, doc))
+        config = values(effective_configuration(model, doc, TOKEN_GENERATOR))
         for name in kind.key_pair_fields:
             if config.get(name) == key_pair_id:
                 found.append(in_use(f"Token generator '{doc['id']}' signs with it ({name})"))

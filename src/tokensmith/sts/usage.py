@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tokensmith.config.inheritance import parent_id
 from tokensmith.config.model import (
     IDP_CONNECTION,
     SETTINGS,
@@ -29,7 +30,7 @@ from tokensmith.config.model import (
 from tokensmith.errors import FieldError
 from tokensmith.mapping import CONDITIONS
 from tokensmith.sts import exchange_usage as tx
-from tokensmith.sts.instances import contract_names, parent_id
+from tokensmith.sts.instances import contract_names
 
 GENERAL_SETTINGS = "generalSettings"
 T2T_PATH = "/tokenProcessorToTokenGeneratorMappings"
