@@ -10,8 +10,10 @@ import pytest
 
 from tokensmith.clock import FakeClock
 from tokensmith.state.base import (
+    CODE_MEMORY,
     NO_GUESSES,
     AccessTokenRecord,
+    CodeRecord,
     GrantRecord,
     GuessCount,
     GuessRule,
@@ -292,3 +294,51 @@ async def test_every_worker_sees_another_workers_lock_at_once(tmp_path: Path) ->
     finally:
         await a.close()
         await b.close()
+
+
+# --------------------------------------------------------------------------- authorization codes
+
+
+def _code(value: str, exp: float = 160.0) -> CodeRecord:
+    return CodeRecord(token_digest(value), "c", None, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "S256",
+                      "read", "alice", "simple", {"username": "alice", "groups": ["a", "b"]}, exp)
+
+
+async def test_a_code_is_taken_once_then_seen_as_reused(state: TokenState) -> None:
+    await state.put_code(_code("k1"))
+    first = await state.take_code(token_digest("k1"))
+    assert first is not None and not first.reused and first.user_attributes["groups"] == ["a", "b"]
+    assert first.redirect_uri is None and first.challenge_method == "S256" and first.expires_at == 160.0
+    assert await state.record_code_issue(token_digest("k1"), "g1", b"\x01" * 40) is True
+    again = await state.take_code(token_digest("k1"))
+    assert again is not None and again.reused
+    assert again.issued_grant_id == "g1" and again.issued_token_key == b"\x01" * 40
+    assert await state.take_code(token_digest("unknown")) is None
+    with pytest.raises(Exception):  # noqa: B017 - each backend has its own duplicate error
+        await state.put_code(_code("k1"))
+
+
+async def test_concurrent_takes_of_a_code_redeem_it_once(state: TokenState) -> None:
+    await state.put_code(_code("race"))
+    taken = await asyncio.gather(*(state.take_code(token_digest("race")) for _ in range(10)))
+    assert sorted(r.reused for r in taken if r is not None) == [False] + [True] * 9
+
+
+async def test_an_issue_recorded_after_a_replay_tells_the_first_exchange(state: TokenState) -> None:
+    await state.put_code(_code("late"))
+    assert await state.take_code(token_digest("late")) is not None
+    assert await state.take_code(token_digest("late")) is not None  # the replay, before the record
+    assert await state.record_code_issue(token_digest("late"), None, b"\x02" * 40) is False
+    replay = await state.take_code(token_digest("late"))
+    assert replay is not None and replay.issued_token_key == b"\x02" * 40 and replay.issued_grant_id is None
+
+
+async def test_codes_are_remembered_past_expiry_then_purged(state: TokenState) -> None:
+    await state.put_code(_code("old", exp=110.0))
+    await state.purge_expired(111.0)
+    assert await state.take_code(token_digest("old")) is not None  # expired, still known (the caller refuses it)
+    if isinstance(state, RedisTokenState):
+        assert 0 < await state.ttl_ms("c", token_digest("old").hex()) <= (110.0 + CODE_MEMORY - NOW) * 1000
+        return
+    await state.purge_expired(110.0 + CODE_MEMORY + 1)
+    assert await state.take_code(token_digest("old")) is None

@@ -65,6 +65,47 @@ class GrantRecord:
     expires_at: float | None = None  # None: the grant does not expire
 
 
+CODE_MEMORY = 600.0  # seconds a redeemed authorization code is remembered after its expiry (reuse detection)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    """An authorization code (RFC 6749 §4.1.2), stored by the digest of its value.
+
+    ``redirect_uri`` is the one the authorization request sent (None when it sent none: the token
+    request must then send none either); ``challenge``/``challenge_method`` are RFC 7636's ("" when
+    the request had none). ``user_key``, ``validator_id`` and ``user_attributes`` say who signed in and
+    through which password credential validator, for the access token mapping. ``reused`` is set on
+    what a second :meth:`TokenState.take_code` returns, with what the first exchange recorded it
+    issued (``issued_grant_id``, ``issued_token_key``), so the caller can revoke it (RFC 6749 §4.1.2)."""
+
+    code_hash: bytes
+    client_id: str
+    redirect_uri: str | None
+    challenge: str
+    challenge_method: str
+    scope: str
+    user_key: str
+    validator_id: str
+    user_attributes: dict[str, Any]
+    expires_at: float
+    issued_grant_id: str | None = None
+    issued_token_key: bytes | None = None
+    reused: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The record's body as the persistent stores keep it (everything but the digest and flags)."""
+        return {"c": self.client_id, "r": self.redirect_uri, "ch": self.challenge, "m": self.challenge_method,
+                "s": self.scope, "u": self.user_key, "v": self.validator_id, "a": self.user_attributes,
+                "e": self.expires_at}
+
+    @classmethod
+    def from_json(cls, code_hash: bytes, body: dict[str, Any], grant_id: str | None, token_key: bytes | None,
+                  reused: bool) -> CodeRecord:
+        return cls(code_hash, body["c"], body["r"], body["ch"], body["m"], body["s"], body["u"], body["v"],
+                   body["a"], float(body["e"]), grant_id, token_key, reused)
+
+
 @dataclass(frozen=True, slots=True)
 class SharedValue:
     """A small value every worker and node must agree on (for example key-rotation state)."""
@@ -136,6 +177,21 @@ class TokenState(Protocol):
 
     async def revoke_grant(self, grant_id: str) -> int:
         """Delete the grant and every access token issued under it; returns tokens removed."""
+        ...
+
+    async def put_code(self, record: CodeRecord) -> None:
+        """Store a new authorization code (kept until ``CODE_MEMORY`` seconds after it expires)."""
+        ...
+
+    async def take_code(self, code_hash: bytes) -> CodeRecord | None:
+        """Redeem a code, atomically across workers and nodes: the first take returns the record with
+        ``reused`` False; every later take returns it with ``reused`` True and what the first exchange
+        recorded through :meth:`record_code_issue`. None for an unknown (or forgotten) code."""
+        ...
+
+    async def record_code_issue(self, code_hash: bytes, grant_id: str | None, token_key: bytes | None) -> bool:
+        """Remember what redeeming the code issued. False when the code was taken again meanwhile: the
+        caller must then revoke what it issued itself, since the racing take could not see it."""
         ...
 
     async def revoke_jti(self, jti_key: str, expires_at: float) -> None:

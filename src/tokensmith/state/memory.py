@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from tokensmith.state.base import (
+    CODE_MEMORY,
     NO_GUESSES,
     AccessTokenRecord,
+    CodeRecord,
     DigestKeys,
     GrantRecord,
     GuessCount,
@@ -24,6 +26,7 @@ class MemoryTokenState(DigestKeys):
         self.denied: dict[str, float] = {}
         self.shared: dict[str, SharedValue] = {}
         self.guesses: dict[str, tuple[str, int, float, float]] = {}  # key -> group, failures, expiry, lock
+        self.codes: dict[bytes, tuple[CodeRecord, int]] = {}  # digest -> record, times taken
         self.writes = 0
 
     async def put_token(self, record: AccessTokenRecord) -> None:
@@ -80,6 +83,30 @@ class MemoryTokenState(DigestKeys):
             del self.tokens[h]
         return len(doomed)
 
+    async def put_code(self, record: CodeRecord) -> None:
+        if record.code_hash in self.codes:
+            raise ValueError("a code with this digest already exists")
+        self.writes += 1
+        self.codes[record.code_hash] = (record, 0)
+
+    async def take_code(self, code_hash: bytes) -> CodeRecord | None:
+        found = self.codes.get(code_hash)
+        if found is None:
+            return None
+        record, taken = found
+        self.writes += 1
+        self.codes[code_hash] = (record, taken + 1)
+        return replace(record, reused=taken > 0)
+
+    async def record_code_issue(self, code_hash: bytes, grant_id: str | None, token_key: bytes | None) -> bool:
+        found = self.codes.get(code_hash)
+        if found is None:
+            return False
+        record, taken = found
+        self.writes += 1
+        self.codes[code_hash] = (replace(record, issued_grant_id=grant_id, issued_token_key=token_key), taken)
+        return taken == 1
+
     async def revoke_jti(self, jti_key: str, expires_at: float) -> None:
         self.writes += 1
         self.denied[jti_key] = max(expires_at, self.denied.get(jti_key, 0.0))
@@ -127,6 +154,8 @@ class MemoryTokenState(DigestKeys):
     async def purge_expired(self, now: float) -> int:
         for key in [k for k, v in self.guesses.items() if v[2] <= now]:
             del self.guesses[key]
+        for code in [k for k, (r, _) in self.codes.items() if r.expires_at + CODE_MEMORY <= now]:
+            del self.codes[code]
         for key in [k for k, until in self.denied.items() if until <= now]:
             del self.denied[key]
         doomed = [h for h, r in self.tokens.items() if r.expires_at <= now]

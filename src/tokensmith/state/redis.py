@@ -39,6 +39,7 @@ from tokensmith.state import redis_scripts as lua
 from tokensmith.state.base import AccessTokenRecord, DigestKeys, GrantRecord, SharedValue
 from tokensmith.state.redis_batch import ReadBatcher
 from tokensmith.state.redis_clients import PRIMARY_SOCKET_TIMEOUT, primary_client, replica_client
+from tokensmith.state.redis_codes import RedisCodes
 from tokensmith.state.redis_guesses import RedisGuesses
 from tokensmith.state.redis_url import parse_redis_url
 from tokensmith.state.replication import DEFAULT_POLICY, SyncPolicy, required_acks
@@ -99,6 +100,8 @@ class RedisTokenState(DigestKeys):
         guesses = RedisGuesses(self)  # failed-guess counters (redis_guesses.py has their key layout)
         self.guess_counts, self.add_guess_failure = guesses.guess_counts, guesses.add_guess_failure
         self.clear_guesses, self.unlock_guesses = guesses.clear_guesses, guesses.unlock_guesses
+        codes = RedisCodes(self)  # authorization codes (redis_codes.py)
+        self.put_code, self.take_code, self.record_code_issue = codes.put_code, codes.take_code, codes.record_code_issue
 
     @classmethod
     def from_url(cls, url: str, replica_url: str | None = None, **kw: Any) -> RedisTokenState:

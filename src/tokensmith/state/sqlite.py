@@ -27,6 +27,7 @@ import orjson
 from tokensmith.config.generation import GenerationCounter
 from tokensmith.state.base import AccessTokenRecord, GrantRecord, SharedValue
 from tokensmith.state.locator import TokenLocator
+from tokensmith.state.sqlite_codes import SqliteCodes
 from tokensmith.state.sqlite_guesses import SqliteGuesses
 from tokensmith.state.sqlite_writer import GroupCommitter
 
@@ -160,7 +161,7 @@ def _grant(row: Sequence[Any]) -> GrantRecord:
     return GrantRecord(row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]), row[7], row[8])
 
 
-class SqliteTokenState(SqliteGuesses):
+class SqliteTokenState(SqliteGuesses, SqliteCodes):
     """Access tokens are keyed by :class:`tokensmith.state.locator.TokenLocator` keys (an issue-order
     sequence, then the value's digest), so new rows land at the end of the tree; ``locator_key`` is
     the node's key for it (derived from the master key: every worker and restart must share it)."""
@@ -178,6 +179,7 @@ class SqliteTokenState(SqliteGuesses):
         self._cache: dict[bytes, AccessTokenRecord] = {}
         self._cache_generation = self._changes.read()
         SqliteGuesses.__init__(self, self._conn, self._writer, path)
+        SqliteCodes.__init__(self, self._conn, self._writer)  # authorization codes (sqlite_codes.py)
         self._checkpointer = _Checkpointer(path) if checkpoint else None
         if self._checkpointer is not None:
             self._checkpointer.start()
@@ -296,6 +298,7 @@ class SqliteTokenState(SqliteGuesses):
 
     async def purge_expired(self, now: float) -> int:
         await self.purge_guesses(now, PURGE_BATCH)
+        await self.purge_codes(now, PURGE_BATCH)
         await self._write("DELETE FROM denied_jtis WHERE jti_key IN "
                           "(SELECT jti_key FROM denied_jtis WHERE expires_at <= ? LIMIT ?)", (now, PURGE_BATCH))
         tokens = await self._write(
