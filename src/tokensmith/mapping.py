@@ -18,10 +18,13 @@ SOURCES_BY_CONTEXT: dict[str, set[str]] = {
     "PCV": {"TEXT", "CONTEXT", "NO_MAPPING", "OAUTH_PERSISTENT_GRANT", "PASSWORD_CREDENTIAL_VALIDATOR"},
     # token exchange: the processor policy's contract (subject and its extended attributes)
     "TOKEN_EXCHANGE_PROCESSOR_POLICY": {"TEXT", "CONTEXT", "NO_MAPPING", "TOKEN_EXCHANGE_PROCESSOR_POLICY"},
+    # the authorization code grant's sign-in: contextRef names the password credential validator that
+    # accepted the user's password on the sign-in page; ADAPTER reads that validator's attributes
+    "IDP_ADAPTER": {"TEXT", "CONTEXT", "NO_MAPPING", "OAUTH_PERSISTENT_GRANT", "ADAPTER"},
 }
 # Context types whose mapping names the instance it belongs to in ``context.contextRef``, with the
 # admin API path of that instance.
-CONTEXT_REF_PATHS = {"PCV": "/passwordCredentialValidators",
+CONTEXT_REF_PATHS = {"PCV": "/passwordCredentialValidators", "IDP_ADAPTER": "/passwordCredentialValidators",
                      "TOKEN_EXCHANGE_PROCESSOR_POLICY": "/oauth/tokenExchange/processor/policies"}
 
 CONDITIONS = {
@@ -46,7 +49,7 @@ class Sources:
             return self.context.get(value)
         if source_type == "OAUTH_PERSISTENT_GRANT":
             return self.persistent_grant.get(value)
-        if source_type == "PASSWORD_CREDENTIAL_VALIDATOR":
+        if source_type in ("PASSWORD_CREDENTIAL_VALIDATOR", "ADAPTER"):
             return self.validator.get(value)
         return None
 

@@ -63,8 +63,8 @@ async def test_client_validation(admin: Admin) -> None:
         "defaultAccessTokenManagerRef": {"id": "ghost"}, "restrictedScopes": ["nope"]})
     assert response.status_code == 422
     paths = {e["fieldPath"] for e in response.json()["validationErrors"]}
-    assert paths >= {"clientId", "name", "grantTypes", "clientAuth.secret", "defaultAccessTokenManagerRef.id",
-                     "restrictedScopes[0]"}
+    assert paths >= {"clientId", "name", "redirectUris", "clientAuth.secret", "defaultAccessTokenManagerRef.id",
+                     "restrictedScopes[0]"}  # AUTHORIZATION_CODE needs a redirect URI
     public = await admin.post("/oauth/clients", {"clientId": "pub", "name": "pub",
                                                  "grantTypes": ["CLIENT_CREDENTIALS"], "clientAuth": {"type": "NONE"}})
     assert public.status_code == 422

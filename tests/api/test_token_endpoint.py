@@ -69,7 +69,8 @@ async def test_malformed_requests_get_rfc6749_errors(configured: Admin, runtime:
         ({"grant_type": "client_credentials", "client_id": "app"}, None, 401, "invalid_client"),  # no secret
         ({"grant_type": "client_credentials"}, ("ghost", "x"), 401, "invalid_client"),
         ({"grant_type": "client_credentials"}, None, 401, "invalid_client"),  # no client at all
-        ({"grant_type": "authorization_code", "code": "x"}, APP, 400, "unsupported_grant_type"),
+        ({"grant_type": "authorization_code", "code": "x"}, APP, 400, "unauthorized_client"),
+        ({"grant_type": "urn:example:magic"}, APP, 400, "unsupported_grant_type"),
         ({"grant_type": "client_credentials", "scope": "admin"}, APP, 400, "invalid_scope"),
         ({"grant_type": "password", "username": "u", "password": "p"}, APP, 400, "unauthorized_client"),
         ({"grant_type": "client_credentials", "client_secret": "x"}, APP, 400, "invalid_request"),  # two methods

@@ -53,6 +53,12 @@ def validate(doc: dict[str, Any], model: ConfigModel, errors: ErrorCollector) ->
     length = doc.get("refreshTokenLength")
     if not isinstance(length, int) or not 22 <= length <= 256:
         errors.add("refreshTokenLength", "refreshTokenLength must be between 22 and 256")
+    timeout = doc.get("authorizationCodeTimeout")
+    if not isinstance(timeout, int) or not 1 <= timeout <= 3600:
+        errors.add("authorizationCodeTimeout", "authorizationCodeTimeout must be between 1 and 3600 seconds")
+    entropy = doc.get("authorizationCodeEntropy")
+    if not isinstance(entropy, int) or not 16 <= entropy <= 128:
+        errors.add("authorizationCodeEntropy", "authorizationCodeEntropy must be between 16 and 128 bytes")
     lifetime = doc.get("persistentGrantLifetime")
     if lifetime is not None and lifetime != -1 and lifetime < 1:
         errors.add("persistentGrantLifetime", "persistentGrantLifetime must be -1 (indefinite) or at least 1")

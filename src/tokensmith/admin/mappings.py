@@ -27,6 +27,8 @@ PATH = "/oauth/accessTokenMappings"
 
 
 def mapping_id(context_type: str, context_ref: str | None, atm_id: str) -> str:
+    if context_type == "IDP_ADAPTER":  # apart from the PCV mapping of the same validator and manager
+        return f"idp_adapter:{context_ref}|{atm_id}"
     if context_type in CONTEXT_REF_PATHS:
         return f"{context_ref}|{atm_id}"
     return f"{context_type.lower()}|{atm_id}"
@@ -65,7 +67,7 @@ def _check_value(model: ConfigModel, source_type: str, value: str, context_type:
     elif source_type == "OAUTH_PERSISTENT_GRANT" and value not in PERSISTENT_GRANT_VALUES:
         errors.add(f"{path}.value", f"'{value}' is not a persistent grant attribute; use one of "
                    + ", ".join(PERSISTENT_GRANT_VALUES))
-    elif source_type == "PASSWORD_CREDENTIAL_VALIDATOR":
+    elif source_type in ("PASSWORD_CREDENTIAL_VALIDATOR", "ADAPTER"):
         pcv = model.get(PCV, context_ref or "")
         contract = [a["name"] for a in (pcv or {}).get("attributeContract", {}).get("coreAttributes", [])]
         contract += [a["name"] for a in (pcv or {}).get("attributeContract", {}).get("extendedAttributes", [])]
@@ -85,11 +87,11 @@ def _build(model: ConfigModel, body: dict[str, Any], errors: ErrorCollector) -> 
     context_ref = ref_id(context, "contextRef")
     if context_type not in SOURCES_BY_CONTEXT:
         errors.add("context.type", f"Context type {context_type} is not supported; use DEFAULT, "
-                   "CLIENT_CREDENTIALS, PCV or TOKEN_EXCHANGE_PROCESSOR_POLICY")
-    if context_type == "PCV":
+                   "CLIENT_CREDENTIALS, PCV, IDP_ADAPTER or TOKEN_EXCHANGE_PROCESSOR_POLICY")
+    if context_type in ("PCV", "IDP_ADAPTER"):
         if context_ref is None:
-            errors.add("context.contextRef.id", "A PCV mapping names its validator in contextRef",
-                       "required_field_missing")
+            errors.add("context.contextRef.id", f"A {context_type} mapping names its password credential validator "
+                       "in contextRef", "required_field_missing")
         elif model.get(PCV, context_ref) is None:
             errors.add("context.contextRef.id", f"Password credential validator '{context_ref}' does not exist")
     if context_type == "TOKEN_EXCHANGE_PROCESSOR_POLICY":

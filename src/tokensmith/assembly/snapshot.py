@@ -41,6 +41,20 @@ class RuntimeClient:
     restricted_scopes: frozenset[str]
     exclusive_scopes: frozenset[str]
     roll_refresh: bool | None  # None: server default
+    name: str = ""
+    redirect_uris: tuple[str, ...] = ()  # matched exactly (RFC 6749 §3.1.2.3)
+    require_pkce: bool = False  # requireProofKeyForCodeExchange
+    bypass_approval: bool = False  # bypassApprovalPage: no consent page
+
+
+@dataclass(frozen=True)
+class CodeSettings:
+    """The authorization server settings the authorization endpoint reads."""
+
+    timeout: float = 60.0  # authorizationCodeTimeout, seconds
+    entropy: int = 30  # authorizationCodeEntropy, bytes of randomness in a code
+    disallow_plain_pkce: bool = False
+    include_issuer: bool = False  # includeIssuerInAuthorizationResponse (RFC 9207 iss on success)
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,7 @@ class Snapshot:
     atm_types: tuple[AtmType, ...] = ()  # every token format, asked in turn at introspection and revocation
     sts: sts_compiled.StsRuntime = field(default_factory=sts_compiled.StsRuntime)  # WS-Trust STS
     exchange: CompiledExchange = field(default_factory=CompiledExchange)  # token exchange policies, groups
+    codes: CodeSettings = field(default_factory=CodeSettings)  # the authorization code grant
     base_url: str = ""  # /serverSettings federationInfo.baseUrl ("": none; see tokensmith.publicurl)
 
     def atm_for_resource(self, resource: str) -> str | None:
@@ -100,6 +115,10 @@ def _client(doc: dict[str, Any]) -> RuntimeClient:
         restricted_scopes=frozenset(doc.get("restrictedScopes") or []),
         exclusive_scopes=frozenset(doc.get("exclusiveScopes") or []),
         roll_refresh=None if rolling == "SERVER_DEFAULT" else rolling == "ROLL",
+        name=str(doc.get("name") or doc["clientId"]),
+        redirect_uris=tuple(doc.get("redirectUris") or ()),
+        require_pkce=bool(doc.get("requireProofKeyForCodeExchange")),
+        bypass_approval=bool(doc.get("bypassApprovalPage")),
     )
 
 
@@ -158,6 +177,9 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
         atm_types=tuple(types.values()),
         sts=sts_compiled.build(model, ring),
         exchange=compile_exchange(model),
+        codes=CodeSettings(float(auth.get("authorizationCodeTimeout") or 60), int(auth.get("authorizationCodeEntropy")
+                                                                                  or 30),
+                           bool(auth.get("disallowPlainPKCE")), bool(auth.get("includeIssuerInAuthorizationResponse"))),
         base_url=str((((model.get(SETTINGS, "serverSettings") or {}).get("federationInfo")) or {})
                      .get("baseUrl") or "").rstrip("/"),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tokensmith.httpmsg import Response, json_response
+from tokensmith.oauth.authorize import RESPONSE_MODES
 from tokensmith.oauth.grants import registry
 
 if TYPE_CHECKING:
@@ -23,12 +24,16 @@ def metadata(snapshot: Snapshot, base: str) -> dict[str, Any]:
     scopes = sorted(snapshot.scopes.common | set(snapshot.scopes.common_groups))
     return {
         "issuer": base,
+        "authorization_endpoint": f"{base}/as/authorization.oauth2",
         "token_endpoint": f"{base}/as/token.oauth2",
         "introspection_endpoint": f"{base}/as/introspect.oauth2",
         "revocation_endpoint": f"{base}/as/revoke_token.oauth2",
         "jwks_uri": f"{base}/pf/JWKS",
         "grant_types_supported": registry.served_names(),
-        "response_types_supported": [],
+        "response_types_supported": ["code"],
+        "response_modes_supported": list(RESPONSE_MODES),
+        "code_challenge_methods_supported": ["S256"] if snapshot.codes.disallow_plain_pkce else ["S256", "plain"],
+        "authorization_response_iss_parameter_supported": snapshot.codes.include_issuer,
         "scopes_supported": scopes,
         "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,

@@ -15,6 +15,7 @@ import orjson
 
 from tokensmith.httpmsg import JSON_HEADERS, Request, Response
 from tokensmith.node import Node
+from tokensmith.oauth.authorize import authorization_endpoint
 from tokensmith.oauth.introspect import introspection_endpoint
 from tokensmith.oauth.jwks import Publisher
 from tokensmith.oauth.metadata import metadata_endpoint
@@ -55,6 +56,9 @@ class RuntimeApp:
         async def token(request: Request) -> Response:
             return await token_endpoint(rt, request)
 
+        async def authorize(request: Request) -> Response:
+            return await authorization_endpoint(rt, request, node.base_url())
+
         async def introspect(request: Request) -> Response:
             return await introspection_endpoint(rt, request)
 
@@ -74,6 +78,7 @@ class RuntimeApp:
 
         self.routes: dict[str, Handler] = {
             "/as/token.oauth2": token,
+            "/as/authorization.oauth2": authorize,
             "/as/introspect.oauth2": introspect,
             "/as/revoke_token.oauth2": revoke,
             "/.well-known/oauth-authorization-server": metadata,

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 NAME = "password"
 
 
-async def _admit_user(rt: Runtime, username: str, address: str) -> Attempt:
+async def admit_user(rt: Runtime, username: str, address: str) -> Attempt:
     """The throttle's go-ahead for checking a user's password (before the cache or any hash)."""
     return await admit(rt.throttle, "password", username, address, "invalid_grant",
                        "Too many failed sign-ins for this user; try again later")
@@ -41,7 +41,7 @@ async def handle(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: d
     atm = select(form, client, snapshot)
     if not snapshot.validators:
         raise OAuthError("invalid_grant", "No password credential validator is configured")
-    attempt = await _admit_user(rt, username, str(context.get("ClientIp", "")))
+    attempt = await admit_user(rt, username, str(context.get("ClientIp", "")))
     matched = None
     for validator in snapshot.validators:
         found = await VERIFIED_PASSWORDS.validate(validator, username, password, now)

@@ -9,18 +9,18 @@ the reason a client cannot be given it.
 
 from __future__ import annotations
 
-from tokensmith.oauth.grants import client_credentials, password, refresh_token, token_exchange
+from tokensmith.oauth.grants import authorization_code, client_credentials, password, refresh_token, token_exchange
 from tokensmith.oauth.grants.types import ClientGrantType, Grant
 
 NOT_SERVED = "not supported by this server"
 
 GRANTS: dict[str, Grant] = {g.name: g for g in (
-    client_credentials.GRANT, password.GRANT, refresh_token.GRANT, token_exchange.GRANT)}
+    authorization_code.GRANT, client_credentials.GRANT, password.GRANT, refresh_token.GRANT, token_exchange.GRANT)}
 
 # Every value of PingFederate's client grantTypes enumeration, in its order.
 CLIENT_VALUES: dict[str, ClientGrantType] = {c.value: c for c in (
     ClientGrantType("IMPLICIT", "Implicit", refused=NOT_SERVED),
-    ClientGrantType("AUTHORIZATION_CODE", "Authorization Code", refused=NOT_SERVED),
+    authorization_code.GRANT.client,
     password.GRANT.client,
     client_credentials.GRANT.client,
     refresh_token.GRANT.client,

@@ -1,0 +1,96 @@
+"""The authorization request in progress, kept in the user's browser as a sealed cookie.
+
+Between the authorization request, the sign-in form and the consent form the server keeps nothing:
+the verified request (client, redirect URI, state, PKCE challenge, granted scope), the stage reached
+and, after sign-in, who signed in travel in one cookie encrypted and authenticated under the node's
+master key (:class:`tokensmith.crypto.secretbox.SecretBox`, AES-256-GCM), so every worker and node of
+a cluster can continue the flow and nobody can read or alter it. The cookie is ``HttpOnly``,
+``SameSite=Lax``, ``Secure`` when the issuer is https, scoped to the authorization endpoint's path
+and lives ``FLOW_LIFETIME`` seconds; its expiry is also inside the sealed value, so an old cookie
+replayed by hand is refused.
+
+Each flow carries a random CSRF token that the forms send back; a form post counts only when its
+token equals the one sealed in the cookie (compared in constant time), so another site cannot post
+the forms on the user's behalf (RFC 6749 §10.12).
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import orjson
+
+from tokensmith.crypto.randomness import urlsafe_token
+from tokensmith.crypto.secretbox import PREFIX, SecretBox, SecretBoxError
+
+COOKIE = "tokensmith_authz"
+COOKIE_PATH = "/as/authorization.oauth2"
+FLOW_LIFETIME = 600  # seconds a user has to sign in and consent
+KIND = "authorization-flow"  # sealed values of other uses of the box never pass for a flow
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One verified authorization request and how far the user got with it."""
+
+    client_id: str
+    redirect_uri: str  # where the response goes (the registered URI, matched or implied)
+    sent_redirect_uri: str | None  # as the request sent it (None: omitted), for the code binding
+    state: str | None
+    challenge: str
+    challenge_method: str
+    scope: str  # the granted scope names, space-separated
+    response_mode: str  # query | form_post
+    expires_at: float
+    csrf: str = field(default_factory=lambda: urlsafe_token(32))
+    stage: str = "signin"  # signin | consent
+    user_key: str = ""
+    validator_id: str = ""
+    user_attributes: dict[str, Any] = field(default_factory=dict)
+
+    def signed_in(self, user_key: str, validator_id: str, attributes: dict[str, Any]) -> Flow:
+        return replace(self, stage="consent", user_key=user_key, validator_id=validator_id,
+                       user_attributes=dict(attributes))
+
+    def csrf_ok(self, presented: str | None) -> bool:
+        return presented is not None and hmac.compare_digest(presented.encode(), self.csrf.encode())
+
+
+def seal(box: SecretBox, flow: Flow) -> str:
+    return box.encrypt(orjson.dumps({"kind": KIND, **asdict(flow)}).decode())[len(PREFIX):]
+
+
+def unseal(box: SecretBox, value: str, now: float) -> Flow | None:
+    """The flow in a cookie value, or None when it is missing, altered, foreign or expired."""
+    try:
+        data = orjson.loads(box.decrypt(PREFIX + value))
+    except (SecretBoxError, orjson.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.pop("kind", None) != KIND:
+        return None
+    try:
+        flow = Flow(**data)
+    except TypeError:
+        return None
+    return flow if flow.expires_at > now else None
+
+
+def cookie_value(headers: dict[str, str]) -> str | None:
+    """The flow cookie from a ``Cookie`` header (RFC 6265 §5.4), or None."""
+    for part in headers.get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == COOKIE and value:
+            return value.strip('"')
+    return None
+
+
+def set_cookie(value: str, secure: bool) -> tuple[bytes, bytes]:
+    attrs = f"{COOKIE}={value}; Path={COOKIE_PATH}; Max-Age={FLOW_LIFETIME}; HttpOnly; SameSite=Lax"
+    return b"set-cookie", (attrs + ("; Secure" if secure else "")).encode("latin-1")
+
+
+def clear_cookie(secure: bool) -> tuple[bytes, bytes]:
+    attrs = f"{COOKIE}=; Path={COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Lax"
+    return b"set-cookie", (attrs + ("; Secure" if secure else "")).encode("latin-1")

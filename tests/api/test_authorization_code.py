@@ -1,0 +1,164 @@
+"""The authorization code grant with PKCE: the code's bindings, single use, expiry, and the tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.authzkit import AUTHZ, REDIRECT, RS, code_for, configure, pkce, query_of, sign_in
+from tests.conftest import RUNTIME_BASE, Admin, Runtime
+from tokensmith.clock import FakeClock
+
+WEB = ("web", "web-secret-0123456789")
+
+
+@pytest.fixture
+async def configured(admin: Admin) -> Admin:
+    await configure(admin)
+    return admin
+
+
+def _exchange(code: str, verifier: str | None = None, **extra: str) -> dict[str, str]:
+    data = {"grant_type": "authorization_code", "code": code, **extra}
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    return data
+
+
+async def test_code_with_pkce_gives_tokens_of_the_signed_in_user(configured: Admin, runtime: Runtime) -> None:
+    verifier, challenge = pkce()
+    code, query = await code_for(runtime.client, code_challenge=challenge, code_challenge_method="S256",
+                                 scope="read write", state="xyz")
+    assert query["state"] == "xyz" and "iss" not in query
+    response = await runtime.token(_exchange(code, verifier), WEB)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["scope"] == "read write" and body["token_type"] == "Bearer" and body["refresh_token"]
+    info = await runtime.introspect(body["access_token"], auth=RS)
+    assert info["active"] and info["user"] == "alice" and info["name"] == "alice"
+    assert info["via"] == "authorization_code" and info["client_id"] == "web"
+    refreshed = await runtime.token({"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}, WEB)
+    assert refreshed.status_code == 200 and (await runtime.introspect(refreshed.json()["access_token"],
+                                                                      auth=RS))["user"] == "alice"
+
+
+async def test_wrong_or_missing_verifier_is_invalid_grant(configured: Admin, runtime: Runtime) -> None:
+    verifier, challenge = pkce()
+    for presented in (None, pkce()[0], "short", verifier + "\u00e9"):
+        code, _ = await code_for(runtime.client, code_challenge=challenge, code_challenge_method="S256")
+        response = await runtime.token(_exchange(code, presented), WEB)
+        assert response.status_code == 400 and response.json()["error"] == "invalid_grant", presented
+    code, _ = await code_for(runtime.client)  # no challenge sent: a verifier is a downgrade attempt
+    response = await runtime.token(_exchange(code, verifier), WEB)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+async def test_plain_pkce_only_when_allowed(configured: Admin, runtime: Runtime) -> None:
+    verifier = pkce()[0]
+    code, _ = await code_for(runtime.client, code_challenge=verifier, code_challenge_method="plain")
+    assert (await runtime.token(_exchange(code, verifier), WEB)).status_code == 200
+    code, _ = await code_for(runtime.client, code_challenge=verifier)  # no method: plain (RFC 7636 §4.3)
+    assert (await runtime.token(_exchange(code, verifier), WEB)).status_code == 200
+    await configured.scopes(common=("read", "write"), disallowPlainPKCE=True)
+    refused = await runtime.client.get(AUTHZ, params={"client_id": "web", "response_type": "code", "state": "s",
+                                                      "code_challenge": verifier, "code_challenge_method": "plain"})
+    assert refused.status_code == 302
+    query = query_of(refused.headers["location"])
+    assert query["error"] == "invalid_request" and query["state"] == "s" and query["iss"]
+    meta = (await runtime.client.get(RUNTIME_BASE + "/.well-known/oauth-authorization-server")).json()
+    assert meta["code_challenge_methods_supported"] == ["S256"]
+
+
+async def test_client_that_requires_pkce_must_send_a_challenge(admin: Admin, runtime: Runtime) -> None:
+    await configure(admin, requireProofKeyForCodeExchange=True)
+    refused = await runtime.client.get(AUTHZ, params={"client_id": "web", "response_type": "code"})
+    assert refused.status_code == 302 and query_of(refused.headers["location"])["error"] == "invalid_request"
+
+
+async def test_a_reused_code_is_refused_and_revokes_the_first_exchange(configured: Admin, runtime: Runtime) -> None:
+    verifier, challenge = pkce()
+    code, _ = await code_for(runtime.client, code_challenge=challenge, code_challenge_method="S256", scope="read")
+    first = (await runtime.token(_exchange(code, verifier), WEB)).json()
+    assert (await runtime.introspect(first["access_token"], auth=RS))["active"]
+    again = await runtime.token(_exchange(code, verifier), WEB)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    assert (await runtime.introspect(first["access_token"], auth=RS)) == {"active": False}
+    refreshed = await runtime.token({"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}, WEB)
+    assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
+
+
+async def test_reuse_without_refresh_token_revokes_the_access_token(admin: Admin, runtime: Runtime) -> None:
+    await configure(admin, grantTypes=["AUTHORIZATION_CODE"])
+    code, _ = await code_for(runtime.client)
+    first = (await runtime.token(_exchange(code), WEB)).json()
+    assert "refresh_token" not in first
+    assert (await runtime.token(_exchange(code), WEB)).json()["error"] == "invalid_grant"
+    assert (await runtime.introspect(first["access_token"], auth=RS)) == {"active": False}
+
+
+async def test_redirect_uri_must_match_the_authorization_request(configured: Admin, runtime: Runtime) -> None:
+    code, _ = await code_for(runtime.client)  # redirect_uri left out (the client has one)
+    sent = await runtime.token(_exchange(code, redirect_uri=REDIRECT), WEB)
+    assert sent.status_code == 400 and sent.json()["error"] == "invalid_grant"
+    code, _ = await code_for(runtime.client, redirect_uri=REDIRECT)
+    missing = await runtime.token(_exchange(code), WEB)
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_grant"
+    code, _ = await code_for(runtime.client, redirect_uri=REDIRECT)
+    other = await runtime.token(_exchange(code, redirect_uri=REDIRECT + "/"), WEB)
+    assert other.status_code == 400 and other.json()["error"] == "invalid_grant"
+    code, _ = await code_for(runtime.client, redirect_uri=REDIRECT)
+    assert (await runtime.token(_exchange(code, redirect_uri=REDIRECT), WEB)).status_code == 200
+
+
+async def test_an_expired_code_is_invalid_grant(configured: Admin, runtime: Runtime, clock: FakeClock) -> None:
+    code, _ = await code_for(runtime.client)
+    clock.advance(61)  # authorizationCodeTimeout: 60 seconds
+    response = await runtime.token(_exchange(code), WEB)
+    assert response.status_code == 400 and response.json() == {"error": "invalid_grant",
+                                                               "error_description": "The authorization code has "
+                                                               "expired"}
+
+
+async def test_a_code_is_bound_to_its_client(configured: Admin, runtime: Runtime) -> None:
+    await configured.ok("POST", "/oauth/clients", {
+        "clientId": "other", "name": "other", "grantTypes": ["AUTHORIZATION_CODE"], "redirectUris": [REDIRECT],
+        "clientAuth": {"type": "SECRET", "secret": "other-secret-0123456789"}})
+    code, _ = await code_for(runtime.client)
+    stolen = await runtime.token(_exchange(code), ("other", "other-secret-0123456789"))
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
+    bogus = await runtime.token(_exchange("not-a-code"), WEB)
+    assert bogus.status_code == 400 and bogus.json()["error"] == "invalid_grant"
+    missing = await runtime.token({"grant_type": "authorization_code"}, WEB)
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
+
+
+async def test_issuer_in_the_response_when_the_setting_asks(configured: Admin, runtime: Runtime) -> None:
+    await configured.scopes(common=("read", "write"), includeIssuerInAuthorizationResponse=True)
+    meta = (await runtime.client.get(RUNTIME_BASE + "/.well-known/oauth-authorization-server")).json()
+    assert meta["authorization_response_iss_parameter_supported"] is True
+    _, query = await code_for(runtime.client)
+    assert query["iss"] == meta["issuer"] and "state" not in query  # no state sent: none echoed
+    assert meta["authorization_endpoint"] == meta["issuer"] + "/as/authorization.oauth2"
+    assert meta["response_types_supported"] == ["code"] and meta["response_modes_supported"] == ["query", "form_post"]
+
+
+async def test_code_length_follows_the_entropy_setting(configured: Admin, runtime: Runtime) -> None:
+    await configured.scopes(common=("read", "write"), authorizationCodeEntropy=48)
+    code, _ = await code_for(runtime.client)
+    assert len(code) == 64
+
+
+async def test_a_public_client_with_pkce(admin: Admin, runtime: Runtime) -> None:
+    await configure(admin)
+    await admin.ok("POST", "/oauth/clients", {
+        "clientId": "spa", "name": "SPA", "grantTypes": ["AUTHORIZATION_CODE"], "clientAuth": {"type": "NONE"},
+        "redirectUris": ["http://127.0.0.1:8400/cb", "http://localhost:8400/cb"], "bypassApprovalPage": True})
+    verifier, challenge = pkce()
+    start = await runtime.client.get(AUTHZ, params={"client_id": "spa", "response_type": "code",
+                                                    "redirect_uri": "http://127.0.0.1:8400/cb",
+                                                    "code_challenge": challenge, "code_challenge_method": "S256"})
+    done = await sign_in(runtime.client, start)  # no consent page: bypassApprovalPage
+    assert done.status_code == 302 and done.headers["location"].startswith("http://127.0.0.1:8400/cb?code=")
+    code = query_of(done.headers["location"])["code"]
+    response = await runtime.token(_exchange(code, verifier, client_id="spa",
+                                             redirect_uri="http://127.0.0.1:8400/cb"))
+    assert response.status_code == 200, response.text
