@@ -80,13 +80,13 @@ async def handle(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: d
     code = form.get("code")
     if not code:
         raise invalid_request("code is required")
+    atm = select(form, client, snapshot)  # before the take: a bad manager choice does not spend the code
     code_hash = token_digest(code)
     taken = await rt.state.take_code(code_hash)
     if taken is not None and taken.reused:
         await _revoke_first_exchange(rt, taken)
         raise _invalid("The authorization code has already been used; the tokens issued for it are revoked")
     record = _check(taken, client, form, now)
-    atm = select(form, client, snapshot)
     names = record.scope.split()
     scope = issuing.scope_string(names, atm, snapshot)
     context["OAuthScopes"] = scope.split()

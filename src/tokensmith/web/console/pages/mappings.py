@@ -28,11 +28,12 @@ FULFIL = "attributeContractFulfillment"
 CRITERIA = "issuanceCriteria.conditionalCriteria"
 CONTEXT_LABELS = {"DEFAULT": "Default", "CLIENT_CREDENTIALS": "Client Credentials",
                   "PCV": "Password Credential Validator",
+                  "IDP_ADAPTER": "Sign-in Page (IdP Adapter)",
                   "TOKEN_EXCHANGE_PROCESSOR_POLICY": "Token Exchange Processor Policy"}
 POLICY_CONTEXT = "TOKEN_EXCHANGE_PROCESSOR_POLICY"
 SOURCE_LABELS = {"TEXT": "Text", "CONTEXT": "Context", "NO_MAPPING": "No Mapping",
                  "OAUTH_PERSISTENT_GRANT": "Persistent Grant", "PASSWORD_CREDENTIAL_VALIDATOR": "Credential Validator",
-                 "TOKEN_EXCHANGE_PROCESSOR_POLICY": "Processor Policy"}
+                 "TOKEN_EXCHANGE_PROCESSOR_POLICY": "Processor Policy", "ADAPTER": "Adapter (sign-in page)"}
 
 
 def _get(model: ConfigModel, mapping_id: str) -> dict[str, Any]:
