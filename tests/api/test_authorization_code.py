@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
+
 import pytest
 
 from tests.authzkit import AUTHZ, REDIRECT, RS, code_for, configure, pkce, query_of, sign_in
 from tests.conftest import RUNTIME_BASE, Admin, Runtime
+from tests.jwtkit import jwt_atm
 from tokensmith.clock import FakeClock
+from tokensmith.node import Node
+from tokensmith.oauth.grants.authorization_code import verifier_matches
+from tokensmith.state.base import CodeRecord
+from tokensmith.state.sqlite import SqliteTokenState
 
 WEB = ("web", "web-secret-0123456789")
 
@@ -162,3 +171,49 @@ async def test_a_public_client_with_pkce(admin: Admin, runtime: Runtime) -> None
     response = await runtime.token(_exchange(code, verifier, client_id="spa",
                                              redirect_uri="http://127.0.0.1:8400/cb"))
     assert response.status_code == 200, response.text
+
+
+def test_rfc7636_appendix_b_vector() -> None:
+    record = CodeRecord(b"", "c", None, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "S256", "", "", "", {}, 0.0)
+    assert verifier_matches(record, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+    assert not verifier_matches(record, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl")
+    assert not verifier_matches(record, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjX")  # 42 characters
+    assert not verifier_matches(record, "a" * 129) and not verifier_matches(record, "a" * 42 + "+")
+
+
+async def test_concurrent_redemptions_of_one_code_all_fail(configured: Admin, runtime: Runtime,
+                                                           node: Node) -> None:
+    """Racing redemptions are a replay too. The one that took the code first either learns of the others
+    when it records what it issued (then revokes it and answers invalid_grant like them), or recorded it
+    before they came (then they revoke it): no token stays valid either way."""
+    code, _ = await code_for(runtime.client)
+    answers = await asyncio.gather(*(runtime.token(_exchange(code), WEB) for _ in range(4)))
+    won = [a for a in answers if a.status_code == 200]
+    assert len(won) <= 1 and all(a.status_code in (200, 400) for a in answers)
+    assert all("already been used" in a.json()["error_description"] for a in answers if a.status_code == 400)
+    for answer in won:
+        assert await runtime.introspect(answer.json()["access_token"], auth=RS) == {"active": False}
+    state = node.state
+    assert isinstance(state, SqliteTokenState) and state.count_tokens() == 0
+
+
+async def test_a_bad_manager_choice_does_not_spend_the_code(configured: Admin, runtime: Runtime) -> None:
+    code, _ = await code_for(runtime.client)
+    wrong = await runtime.token(_exchange(code, access_token_manager_id="ghost"), WEB)
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_request"
+    assert (await runtime.token(_exchange(code), WEB)).status_code == 200
+
+
+async def test_a_jwt_manager_fills_its_claims_from_the_sign_in(admin: Admin, runtime: Runtime) -> None:
+    await configure(admin)
+    await jwt_atm(admin, "jwt", {"JWS Algorithm": "HS256", "Active Symmetric Key ID": "h"},
+                  symmetric=[("h", "A" * 43)], attributeContract={"extendedAttributes": [{"name": "sub"}]})
+    await admin.mapping("IDP_ADAPTER", "jwt", {"sub": ("ADAPTER", "username")}, context_ref="simple")
+    code, _ = await code_for(runtime.client, scope="read")
+    issued = await runtime.token(_exchange(code, access_token_manager_id="jwt"), WEB)
+    assert issued.status_code == 200, issued.text
+    payload = issued.json()["access_token"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["sub"] == "alice" and claims["client_id"] == "web"
+    info = await runtime.introspect(issued.json()["access_token"], auth=RS)
+    assert info["active"] and info["sub"] == "alice"

@@ -10,6 +10,8 @@ import pytest
 
 from tests.authzkit import AUTHZ, REDIRECT, configure, consent, csrf_of, query_of, sign_in
 from tests.conftest import Admin, Runtime
+from tokensmith.clock import FakeClock
+from tokensmith.oauth.authz_flow import COOKIE
 
 START = {"client_id": "web", "response_type": "code"}
 
@@ -177,3 +179,26 @@ async def test_admin_checks_redirect_uris(admin: Admin) -> None:
         assert [e["fieldPath"] for e in refused.json()["validationErrors"]] == ["redirectUris[1]"], uri
     await admin.ok("POST", "/oauth/clients", {**body, "redirectUris": [REDIRECT, "http://127.0.0.1:7000/cb",
                                                                        "http://[::1]/cb", "http://localhost/cb"]})
+
+
+async def test_an_altered_or_expired_flow_cookie_is_refused(configured: Admin, runtime: Runtime,
+                                                            clock: FakeClock) -> None:
+    page = await runtime.client.get(AUTHZ, params=START)
+    sealed = runtime.client.cookies[COOKIE]
+    flipped = sealed[:-5] + ("A" if sealed[-5] != "A" else "B") + sealed[-4:]
+    runtime.client.cookies.set(COOKIE, flipped, domain="127.0.0.1", path="/as/authorization.oauth2")
+    _no_redirect(await sign_in(runtime.client, page))
+    runtime.client.cookies.set(COOKIE, sealed, domain="127.0.0.1", path="/as/authorization.oauth2")
+    clock.advance(601)  # the flow lives 10 minutes, whatever the cookie's Max-Age says
+    expired = await sign_in(runtime.client, page)
+    _no_redirect(expired)
+    assert "expired" in expired.text
+
+
+async def test_the_flow_cookie_is_secure_when_the_issuer_is_https(configured: Admin, runtime: Runtime) -> None:
+    await configured.ok("PUT", "/serverSettings", {"federationInfo": {"baseUrl": "https://sso.example.com",
+                                                                      "saml2EntityId": "sso"}})
+    page = await runtime.client.get(AUTHZ, params={**START, "response_type": "token"})
+    assert query_of(page.headers["location"])["iss"] == "https://sso.example.com"
+    page = await runtime.client.get(AUTHZ, params=START)
+    assert "; Secure" in page.headers["set-cookie"]
