@@ -217,3 +217,27 @@ async def test_a_jwt_manager_fills_its_claims_from_the_sign_in(admin: Admin, run
     assert claims["sub"] == "alice" and claims["client_id"] == "web"
     info = await runtime.introspect(issued.json()["access_token"], auth=RS)
     assert info["active"] and info["sub"] == "alice"
+
+
+async def test_idp_adapter_mappings_in_the_admin_api(configured: Admin) -> None:
+    listed = await configured.ok("GET", "/oauth/accessTokenMappings")
+    assert [m["id"] for m in listed] == ["idp_adapter:simple|ref"]
+    assert listed[0]["context"]["contextRef"]["id"] == "simple"
+    base = {"accessTokenManagerRef": {"id": "ref"},
+            "attributeContractFulfillment": {"user": {"source": {"type": "ADAPTER"}, "value": "username"},
+                                             "via": {"source": {"type": "TEXT"}, "value": "x"},
+                                             "name": {"source": {"type": "TEXT"}, "value": "x"}}}
+    for context, path in (({"type": "IDP_ADAPTER"}, "context.contextRef.id"),
+                          ({"type": "IDP_ADAPTER", "contextRef": {"id": "ghost"}}, "context.contextRef.id"),
+                          ({"type": "PCV", "contextRef": {"id": "simple"}},
+                           "attributeContractFulfillment.user.source.type")):  # ADAPTER is the sign-in's
+        refused = await configured.post("/oauth/accessTokenMappings", {**base, "context": context})
+        assert refused.status_code == 422, context
+        assert path in [e["fieldPath"] for e in refused.json()["validationErrors"]], refused.text
+    wrong_value = {**base, "context": {"type": "IDP_ADAPTER", "contextRef": {"id": "simple"}},
+                   "attributeContractFulfillment": {**base["attributeContractFulfillment"],
+                                                    "user": {"source": {"type": "ADAPTER"}, "value": "mail"}}}
+    await configured.ok("DELETE", "/oauth/accessTokenMappings/idp_adapter:simple%7Cref")
+    refused = await configured.post("/oauth/accessTokenMappings", wrong_value)
+    assert refused.status_code == 422
+    assert "attributeContractFulfillment.user.value" in [e["fieldPath"] for e in refused.json()["validationErrors"]]
