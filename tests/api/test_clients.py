@@ -135,8 +135,7 @@ async def test_non_json_body_is_415_and_too_large_413(admin: Admin) -> None:
 async def test_settings_the_server_cannot_enforce_are_refused_not_ignored(admin: Admin) -> None:
     base = {"clientId": "strict", "name": "strict", "grantTypes": ["CLIENT_CREDENTIALS"],
             "clientAuth": {"type": "SECRET", "secret": "strict-secret-0123456789"}}
-    for key, value in (("requireDpop", True), ("persistentGrantExpirationType", "OVERRIDE_SERVER_DEFAULT"),
-                       ("persistentGrantIdleTimeoutType", "INDEFINITE_EXPIRY"),
+    for key, value in (("requireDpop", True), ("persistentGrantIdleTimeoutType", "INDEFINITE_EXPIRY"),
                        ("lockoutMaxMaliciousActionsType", "OVERRIDE_SERVER_DEFAULT"),
                        ("tokenIntrospectionSigningAlgorithm", "RS256")):
         response = await admin.post("/oauth/clients", {**base, key: value})

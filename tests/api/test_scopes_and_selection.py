@@ -94,3 +94,18 @@ async def test_no_manager_configured(admin: Admin, runtime: Runtime) -> None:
     await admin.client_app()
     response = await runtime.token({"grant_type": "client_credentials"}, APP)
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+async def test_a_restricted_client_without_a_default_is_held_to_the_servers_default(admin: Admin,
+                                                                                    runtime: Runtime) -> None:
+    # PingFederate's Terraform provider sends restrictToDefaultAccessTokenManager without a
+    # defaultAccessTokenManagerRef; the server's default manager is then the only one allowed.
+    await admin.reference_atm("main")
+    await admin.reference_atm("other")
+    await admin.ok("PUT", "/oauth/accessTokenManagers/settings", {"defaultAccessTokenManagerRef": {"id": "main"}})
+    await admin.client_app("held", "held-secret-00000000", restrictToDefaultAccessTokenManager=True)
+    assert (await runtime.access_token(("held", "held-secret-00000000")))["access_token"]
+    other = await runtime.token({"grant_type": "client_credentials", "access_token_manager_id": "other"},
+                                ("held", "held-secret-00000000"))
+    assert other.status_code == 400 and other.json()["error"] == "invalid_request"
+    assert "default access token manager" in other.json()["error_description"]

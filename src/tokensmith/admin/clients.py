@@ -168,13 +168,15 @@ def _apply_auth(ctx: AdminContext, model: ConfigModel, doc: dict[str, Any], auth
 # Client settings that would change what the token, introspection or revocation endpoints do, but
 # that this server does not implement: a value asking for them is refused (422 naming the member)
 # rather than stored and silently not enforced. Their defaults (and settings of flows the server does
-# not serve, such as redirect URIs, PKCE, PAR or CIBA) are stored and returned as sent.
+# not serve, such as CIBA or OpenID Connect) are stored and returned as sent.
 NOT_ENFORCED: dict[str, tuple[Any, str]] = {
     "requireDpop": (False, "DPoP-bound tokens are not supported"),
-    "persistentGrantExpirationType": ("SERVER_DEFAULT", "per-client grant lifetimes are not supported; the "
-                                      "authorization server's persistentGrantLifetime applies"),
     "persistentGrantIdleTimeoutType": ("SERVER_DEFAULT", "per-client grant idle timeouts are not supported"),
     "lockoutMaxMaliciousActionsType": ("SERVER_DEFAULT", "client lockout is not supported"),
+    "requireSignedRequests": (False, "request objects (JAR, RFC 9101) are not supported, so signed requests "
+                              "cannot be required"),
+    "requireJwtSecuredAuthorizationResponseMode": (False, "JWT-secured authorization responses (JARM) are not "
+                                                   "supported"),
     "tokenIntrospectionSigningAlgorithm": (None, "introspection answers are plain JSON (RFC 7662)"),
     "tokenIntrospectionEncryptionAlgorithm": (None, "introspection answers are plain JSON (RFC 7662)"),
     "tokenIntrospectionContentEncryptionAlgorithm": (None, "introspection answers are plain JSON (RFC 7662)"),
@@ -187,6 +189,27 @@ def _not_enforced(body: dict[str, Any], errors: ErrorCollector) -> None:
         if value is not None and value != allowed and not (key == "lockoutMaxMaliciousActionsType"
                                                              and value == "DO_NOT_LOCKOUT"):
             errors.add(key, f"{key} {value!r} cannot be honoured: {reason}")
+
+
+# PingFederate's response types; only ``code`` is served (the rest are implicit and hybrid flows),
+# but a client may list them, as the restriction only narrows what it may ask for.
+RESPONSE_TYPES = ("code", "token", "id_token", "code token", "code id_token", "token id_token", "code token id_token")
+
+
+def _check_response_types(body: dict[str, Any], errors: ErrorCollector) -> None:
+    for i, value in enumerate(body.get("restrictedResponseTypes") or []):
+        if value not in RESPONSE_TYPES:
+            errors.add(f"restrictedResponseTypes[{i}]", f"'{value}' is not a response type; one of: "
+                       + ", ".join(RESPONSE_TYPES))
+
+
+def _check_grant_lifetime(body: dict[str, Any], errors: ErrorCollector) -> None:
+    """A client's own persistent grant lifetime needs a length of at least 1 (of its unit)."""
+    if body.get("persistentGrantExpirationType") == "OVERRIDE_SERVER_DEFAULT":
+        time = body.get("persistentGrantExpirationTime")
+        if time is None or time < 1:
+            errors.add("persistentGrantExpirationTime", "persistentGrantExpirationTime must be at least 1 when "
+                       "persistentGrantExpirationType is OVERRIDE_SERVER_DEFAULT")
 
 
 LOOPBACK = {"127.0.0.1", "[::1]", "localhost"}
@@ -246,9 +269,13 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], existing
     allowed = registry.allowed_client_values()
     for g in grants:
         if g not in allowed:
-            errors.add("grantTypes", f"Grant type {g} is not supported by this server; supported: "
+            known = registry.CLIENT_VALUES.get(g)
+            reason = known.refused if known is not None and known.refused else "not supported by this server"
+            errors.add("grantTypes", f"Grant type {g} cannot be given to a client: {reason}; supported: "
                        + ", ".join(sorted(allowed)))
     _not_enforced(body, errors)
+    _check_grant_lifetime(body, errors)
+    _check_response_types(body, errors)
     doc: dict[str, Any] = {**DEFAULTS}
     doc.update({k: v for k, v in body.items() if k not in READ_ONLY and k != "clientAuth"})
     doc["grantTypes"] = sorted(set(grants))
@@ -266,9 +293,6 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], existing
         if model.get(ATM, atm) is None:
             errors.add("defaultAccessTokenManagerRef.id", f"Access token manager '{atm}' does not exist")
         doc["defaultAccessTokenManagerRef"] = {"id": atm}
-    elif doc.get("restrictToDefaultAccessTokenManager"):
-        errors.add("restrictToDefaultAccessTokenManager",
-                   "restrictToDefaultAccessTokenManager needs a defaultAccessTokenManagerRef")
     policy = ref_id(body, "tokenExchangeProcessorPolicyRef")
     if policy:
         if model.get(TX_POLICY, policy) is None:

@@ -22,7 +22,7 @@ from tokensmith.pcv.base import CredentialValidator, build_validator
 from tokensmith.plugins.configuration import NormalizedConfig
 from tokensmith.sts import compiled as sts_compiled
 
-UNIT_SECONDS = {"MINUTES": 60, "HOURS": 3600, "DAYS": 86400}
+UNIT_SECONDS = {"SECONDS": 1, "MINUTES": 60, "HOURS": 3600, "DAYS": 86400}
 log = logging.getLogger("tokensmith.config")
 RuntimeAtm = AtmRuntime  # an access token manager compiled for the hot path, whatever its type
 
@@ -45,6 +45,11 @@ class RuntimeClient:
     redirect_uris: tuple[str, ...] = ()  # matched exactly (RFC 6749 §3.1.2.3)
     require_pkce: bool = False  # requireProofKeyForCodeExchange
     bypass_approval: bool = False  # bypassApprovalPage: no consent page
+    offline_access_scope: bool | None = None  # requireOfflineAccessScopeToIssueRefreshTokens; None: server's
+    offline_access_consent: bool | None = None  # offlineAccessRequireConsentPrompt; None: server's
+    response_types: frozenset[str] = frozenset()  # restrictedResponseTypes; empty: any the server serves
+    grant_lifetime_override: bool = False  # persistentGrantExpirationType is not SERVER_DEFAULT
+    grant_lifetime: float | None = None  # with the override: seconds, None for INDEFINITE_EXPIRY
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,8 @@ class Snapshot:
     refresh_token_length: int = 42
     roll_refresh_tokens: bool = False
     persistent_grant_lifetime: float | None = None  # seconds; None = indefinite
+    offline_access_scope: bool = False  # requireOfflineAccessScopeToIssueRefreshTokens
+    offline_access_consent: bool = False  # offlineAccessRequireConsentPrompt
     resource_index: tuple[tuple[str, str], ...] = ()  # (resource URI prefix, atm id), longest first
     keys: KeyRing = field(default_factory=KeyRing)  # loaded signing key pairs
     atm_types: tuple[AtmType, ...] = ()  # every token format, asked in turn at introspection and revocation
@@ -119,7 +126,28 @@ def _client(doc: dict[str, Any]) -> RuntimeClient:
         redirect_uris=tuple(doc.get("redirectUris") or ()),
         require_pkce=bool(doc.get("requireProofKeyForCodeExchange")),
         bypass_approval=bool(doc.get("bypassApprovalPage")),
+        offline_access_scope=_yes_no(doc.get("requireOfflineAccessScopeToIssueRefreshTokens")),
+        offline_access_consent=_yes_no(doc.get("offlineAccessRequireConsentPrompt")),
+        response_types=frozenset(doc.get("restrictedResponseTypes") or ()),
+        **_grant_lifetime(doc),
     )
+
+
+def _yes_no(value: Any) -> bool | None:
+    """A client's ``YES``/``NO``/``SERVER_DEFAULT`` override: None leaves the server's setting."""
+    return {"YES": True, "NO": False}.get(value) if isinstance(value, str) else None
+
+
+def _grant_lifetime(doc: dict[str, Any]) -> dict[str, Any]:
+    """A client's own persistent grant lifetime (``persistentGrantExpirationType``), if it has one."""
+    kind = doc.get("persistentGrantExpirationType") or "SERVER_DEFAULT"
+    if kind == "INDEFINITE_EXPIRY":
+        return {"grant_lifetime_override": True, "grant_lifetime": None}
+    if kind == "OVERRIDE_SERVER_DEFAULT":
+        unit = UNIT_SECONDS.get(doc.get("persistentGrantExpirationTimeUnit") or "DAYS", 86400)
+        return {"grant_lifetime_override": True,
+                "grant_lifetime": float(doc.get("persistentGrantExpirationTime") or 0) * unit}
+    return {}
 
 
 def _scopes(auth: dict[str, Any]) -> Scopes:
@@ -171,6 +199,8 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
         validators=validators,
         refresh_token_length=int(auth.get("refreshTokenLength", 42)),
         roll_refresh_tokens=bool(auth.get("rollRefreshTokenValues", False)),
+        offline_access_scope=bool(auth.get("requireOfflineAccessScopeToIssueRefreshTokens")),
+        offline_access_consent=bool(auth.get("offlineAccessRequireConsentPrompt")),
         persistent_grant_lifetime=None if lifetime is None or lifetime < 0 else float(lifetime) * unit,
         resource_index=tuple(index),
         keys=ring,

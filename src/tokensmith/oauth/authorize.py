@@ -28,6 +28,7 @@ from tokensmith.httpmsg import MAX_FORM_PARAMS, Request, Response
 from tokensmith.oauth import scopes as scope_rules
 from tokensmith.oauth.authz_flow import FLOW_LIFETIME, Flow, clear_cookie, cookie_value, seal, set_cookie, unseal
 from tokensmith.oauth.authz_pages import consent_page, error_page, origin, respond, signin_page
+from tokensmith.oauth.grants import issuing
 from tokensmith.oauth.grants.password import admit_user
 from tokensmith.pcv.verified import VERIFIED_PASSWORDS
 from tokensmith.state.base import CodeRecord, token_digest
@@ -173,6 +174,8 @@ def _check(snapshot: Snapshot, client: RuntimeClient, params: dict[str, str], re
         raise OAuthError("unsupported_response_type", "Only response_type=code is supported")
     if "AUTHORIZATION_CODE" not in client.grant_types:
         raise OAuthError("unauthorized_client", "This client may not use the authorization code grant")
+    if client.response_types and "code" not in client.response_types:  # restrictedResponseTypes
+        raise OAuthError("unauthorized_client", "This client may not use response_type=code")
     challenge, method = _challenge(snapshot, client, params)
     names = scope_rules.grant(params.get("scope"), client, snapshot.scopes)
     if params.get("prompt") == "none":
@@ -242,7 +245,7 @@ async def _signin(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, flow: 
     if matched is None:
         return again("The username or password is not correct.")
     flow = flow.signed_in(username, *matched)
-    if client.bypass_approval:
+    if client.bypass_approval and not issuing.offline_consent_needed(snapshot, client, flow.scope.split()):
         return await _issue_code(rt, snapshot, flow, issuer, secure)
     return consent_page(client.name, username, flow.scope.split(), flow.csrf, redirect_origin,
                         [set_cookie(seal(rt.box, flow), secure)])

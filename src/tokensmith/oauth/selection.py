@@ -30,7 +30,8 @@ def select(form: dict[str, str], client: RuntimeClient, snapshot: Snapshot) -> R
         atm_id = client.default_atm or snapshot.default_atm
     if atm_id is None or atm_id not in snapshot.atms:
         raise invalid_request("No access token manager is configured for this client")
-    if client.restrict_to_default_atm and atm_id != client.default_atm:
+    if client.restrict_to_default_atm and atm_id != (client.default_atm or snapshot.default_atm):
+        # without a default of its own, the client is held to the server's default manager
         raise invalid_request("This client may only use its default access token manager")
     atm = snapshot.atms[atm_id]
     if not atm.allows(client.client_id):

@@ -19,14 +19,13 @@ import hashlib
 import hmac
 from typing import TYPE_CHECKING, Any
 
-from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError, invalid_request
 from tokensmith.httpmsg import Response
 from tokensmith.mapping import Sources
 from tokensmith.oauth.grants import issuing
 from tokensmith.oauth.grants.types import ClientGrantType, Grant
 from tokensmith.oauth.selection import select
-from tokensmith.state.base import CodeRecord, GrantRecord, token_digest
+from tokensmith.state.base import CodeRecord, token_digest
 from tokensmith.worker import Runtime
 
 if TYPE_CHECKING:
@@ -98,13 +97,9 @@ async def handle(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: d
 
     refresh: str | None = None
     grant_id: str | None = None
-    if "REFRESH_TOKEN" in client.grant_types:
-        refresh = issuing.new_refresh(snapshot)
-        lifetime = snapshot.persistent_grant_lifetime
-        grant = GrantRecord(urlsafe_token(22), token_digest(refresh), client.client_id, atm.id, record.user_key,
-                            record.scope, attrs, now, None if lifetime is None else now + lifetime)
-        await rt.state.put_grant(grant)
-        grant_id = grant.grant_id
+    if issuing.issues_refresh(snapshot, client, record.scope.split()):
+        refresh, grant_id = await issuing.new_grant(rt, snapshot, client, atm, record.user_key, record.scope,
+                                                    attrs, now)
     issued = await issuing.issue(rt, atm, client.client_id, scope, attrs, now, grant_id)
     token_key = rt.state.token_key(issued[0].value)
     if not await rt.state.record_code_issue(code_hash, grant_id, token_key):

@@ -11,10 +11,11 @@ from tokensmith.errors import OAuthError
 from tokensmith.httpmsg import Response, json_response
 from tokensmith.mapping import CompiledMapping, Sources
 from tokensmith.oauth import scopes as scope_rules
+from tokensmith.state.base import GrantRecord, token_digest
 from tokensmith.worker import Runtime
 
 if TYPE_CHECKING:
-    from tokensmith.assembly.snapshot import RuntimeAtm, Snapshot
+    from tokensmith.assembly.snapshot import RuntimeAtm, RuntimeClient, Snapshot
 
 
 def unauthorized(grant_type: str) -> OAuthError:
@@ -74,3 +75,45 @@ def response(issued: tuple[IssuedAccessToken, str], now: float, refresh: str | N
 
 def new_refresh(snapshot: Snapshot) -> str:
     return urlsafe_token(snapshot.refresh_token_length)
+
+
+def grant_lifetime(snapshot: Snapshot, client: RuntimeClient) -> float | None:
+    """Seconds a new persistent grant (and so its refresh token) lives; None for no expiry. The
+    client's ``persistentGrantExpiration*`` override wins over the server's ``persistentGrantLifetime``."""
+    if client.grant_lifetime_override:
+        return client.grant_lifetime
+    return snapshot.persistent_grant_lifetime
+
+
+async def new_grant(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, atm: RuntimeAtm, user_key: str,
+                    scope: str, attrs: dict[str, Any], now: float) -> tuple[str, str]:
+    """Store a persistent grant with a new refresh token for a user's authorization; returns the
+    refresh token and the grant id (the access token carries the id, so revoking the grant revokes it)."""
+    refresh = new_refresh(snapshot)
+    lifetime = grant_lifetime(snapshot, client)
+    grant = GrantRecord(urlsafe_token(22), token_digest(refresh), client.client_id, atm.id, user_key, scope, attrs,
+                        now, None if lifetime is None else now + lifetime)
+    await rt.state.put_grant(grant)
+    return refresh, grant.grant_id
+
+
+OFFLINE_ACCESS = "offline_access"
+
+
+def issues_refresh(snapshot: Snapshot, client: RuntimeClient, scope_names: list[str]) -> bool:
+    """Whether a user's grant gets a refresh token: the client needs REFRESH_TOKEN, and where
+    ``requireOfflineAccessScopeToIssueRefreshTokens`` is on (the client's YES/NO, else the server's)
+    the granted scopes must hold ``offline_access``."""
+    if "REFRESH_TOKEN" not in client.grant_types:
+        return False
+    required = client.offline_access_scope if client.offline_access_scope is not None else snapshot.offline_access_scope
+    return not required or OFFLINE_ACCESS in scope_names
+
+
+def offline_consent_needed(snapshot: Snapshot, client: RuntimeClient, scope_names: list[str]) -> bool:
+    """Whether the consent page is shown although the client bypasses it: ``offline_access`` was
+    asked for and ``offlineAccessRequireConsentPrompt`` is on (the client's YES/NO, else the server's)."""
+    wanted = client.offline_access_consent
+    if wanted is None:
+        wanted = snapshot.offline_access_consent
+    return wanted and OFFLINE_ACCESS in scope_names

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError, invalid_request
 from tokensmith.httpmsg import Response
 from tokensmith.mapping import Sources
@@ -16,7 +15,6 @@ from tokensmith.oauth.grants import issuing
 from tokensmith.oauth.grants.types import ClientGrantType, Grant
 from tokensmith.oauth.selection import select
 from tokensmith.pcv.verified import VERIFIED_PASSWORDS
-from tokensmith.state.base import GrantRecord, token_digest
 from tokensmith.state.throttle import Attempt
 from tokensmith.worker import Runtime
 
@@ -60,16 +58,11 @@ async def handle(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: d
     attrs = issuing.attributes(atm, mapping, sources)
     extra = issuing.token_endpoint_attributes(atm, mapping, sources, scope)
 
-    if "REFRESH_TOKEN" not in client.grant_types:
+    if not issuing.issues_refresh(snapshot, client, names):
         issued = await issuing.issue(rt, atm, client.client_id, scope, attrs, now, None)
         return issuing.response(issued, now, extra=extra)
-    refresh = issuing.new_refresh(snapshot)
-    lifetime = snapshot.persistent_grant_lifetime
-    grant = GrantRecord(urlsafe_token(22), token_digest(refresh), client.client_id, atm.id,
-                        username, " ".join(names), attrs, now,
-                        None if lifetime is None else now + lifetime)
-    await rt.state.put_grant(grant)
-    issued = await issuing.issue(rt, atm, client.client_id, scope, attrs, now, grant.grant_id)
+    refresh, grant_id = await issuing.new_grant(rt, snapshot, client, atm, username, " ".join(names), attrs, now)
+    issued = await issuing.issue(rt, atm, client.client_id, scope, attrs, now, grant_id)
     return issuing.response(issued, now, refresh, extra=extra)
 
 

@@ -13,22 +13,27 @@ from tokensmith.oauth.grants import authorization_code, client_credentials, pass
 from tokensmith.oauth.grants.types import ClientGrantType, Grant
 
 NOT_SERVED = "not supported by this server"
+IMPLICIT = ("the implicit grant is not offered: the OAuth 2.0 Security Best Current Practice (RFC 9700 section "
+            "2.1.2) says not to use it, as tokens in the redirect leak; use AUTHORIZATION_CODE with PKCE")
+NO_EXTENSION = ("no extension grant types are installed here, so the token endpoint answers any other grant_type "
+                "with unsupported_grant_type")
+NO_CIBA = "Client Initiated Backchannel Authentication has no endpoint here"
 
 GRANTS: dict[str, Grant] = {g.name: g for g in (
     authorization_code.GRANT, client_credentials.GRANT, password.GRANT, refresh_token.GRANT, token_exchange.GRANT)}
 
 # Every value of PingFederate's client grantTypes enumeration, in its order.
 CLIENT_VALUES: dict[str, ClientGrantType] = {c.value: c for c in (
-    ClientGrantType("IMPLICIT", "Implicit", refused=NOT_SERVED),
+    ClientGrantType("IMPLICIT", "Implicit", refused=IMPLICIT),
     authorization_code.GRANT.client,
     password.GRANT.client,
     client_credentials.GRANT.client,
     refresh_token.GRANT.client,
-    ClientGrantType("EXTENSION", "Extension Grants", refused=NOT_SERVED),
+    ClientGrantType("EXTENSION", "Extension Grants", not_in_effect=NO_EXTENSION),
     ClientGrantType("DEVICE_CODE", "Device Authorization Grant", refused=NOT_SERVED),
     ClientGrantType("ACCESS_TOKEN_VALIDATION", "Access Token Validation (Client is a Resource Server)",
                     confidential_only=True),
-    ClientGrantType("CIBA", "Client Initiated Backchannel Authentication", refused=NOT_SERVED),
+    ClientGrantType("CIBA", "Client Initiated Backchannel Authentication", not_in_effect=NO_CIBA),
     token_exchange.GRANT.client,
 )}
 

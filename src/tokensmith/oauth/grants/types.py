@@ -24,13 +24,16 @@ class ClientGrantType:
     """A value of a client's ``grantTypes`` (PingFederate's enumeration).
 
     ``refused`` says why a client may not be given the value here (``None`` when it may); a value
-    that needs client authentication has ``confidential_only``.
+    that needs client authentication has ``confidential_only``. ``not_in_effect`` says why a value a
+    client may hold does nothing here: it is stored and returned (so PingFederate's clients move over
+    unchanged), but no endpoint serves that grant, so holding it lets the client do nothing more.
     """
 
     value: str
     label: str
     confidential_only: bool = False
     refused: str | None = None
+    not_in_effect: str | None = None
 
 
 @dataclass(frozen=True)

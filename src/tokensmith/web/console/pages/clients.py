@@ -54,7 +54,8 @@ def _options(model: ConfigModel) -> dict[str, Any]:
     return {"managers": [(d["id"], f"{d.get('name') or d['id']} ({d['id']})") for d in model.all(ATM)],
             "policies": [(d["id"], f"{d.get('name') or d['id']} ({d['id']})") for d in model.all(TX_POLICY)],
             "common": [(s, s) for s in common], "exclusive": [(s, s) for s in exclusive],
-            "grants": [(v, c.label) for v, c in registry.allowed_client_values().items()]}
+            "grants": [(v, c.label + (" (stored, not in effect here)" if c.not_in_effect else ""))
+                       for v, c in registry.allowed_client_values().items()]}
 
 
 def parse(form: FormInput, existing: dict[str, Any] | None, errors: ErrorCollector) -> tuple[dict[str, Any], str]:
