@@ -11,10 +11,11 @@ from tokensmith.errors import OAuthError
 from tokensmith.httpmsg import Response, json_response
 from tokensmith.mapping import CompiledMapping, Sources
 from tokensmith.oauth import scopes as scope_rules
+from tokensmith.state.base import GrantRecord, token_digest
 from tokensmith.worker import Runtime
 
 if TYPE_CHECKING:
-    from tokensmith.assembly.snapshot import RuntimeAtm, Snapshot
+    from tokensmith.assembly.snapshot import RuntimeAtm, RuntimeClient, Snapshot
 
 
 def unauthorized(grant_type: str) -> OAuthError:
@@ -74,3 +75,33 @@ def response(issued: tuple[IssuedAccessToken, str], now: float, refresh: str | N
 
 def new_refresh(snapshot: Snapshot) -> str:
     return urlsafe_token(snapshot.refresh_token_length)
+
+
+ADAPTER_CONTEXT = "idp_adapter:"  # mapping ids of the IDP_ADAPTER context: idp_adapter:<validator id>|<manager>
+
+
+async def for_signed_in_user(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, atm: RuntimeAtm,
+                             granted: str, user_key: str, validator_id: str, user_attributes: dict[str, Any],
+                             context: dict[str, Any], now: float) -> tuple[Response, str | None, bytes]:
+    """Issue for a user who signed in on the authorization pages (the code and device grants): the
+    ``IDP_ADAPTER`` mapping of the validator that accepted the password (else the manager's default),
+    ``USER_KEY``/``USER_NAME`` the username, a refresh token and persistent grant when the client has
+    ``REFRESH_TOKEN``. Returns the response, the grant id and the access token's state key."""
+    scope = scope_string(granted.split(), atm, snapshot)
+    context["OAuthScopes"] = scope.split()
+    grant_attrs = {"USER_KEY": user_key, "USER_NAME": user_key}
+    sources = Sources(context, grant_attrs, user_attributes)
+    mapping = mapping_for(snapshot, atm, ADAPTER_CONTEXT + validator_id)
+    attrs = attributes(atm, mapping, sources)
+    extra = token_endpoint_attributes(atm, mapping, sources, scope)
+    refresh: str | None = None
+    grant_id: str | None = None
+    if "REFRESH_TOKEN" in client.grant_types:
+        refresh = new_refresh(snapshot)
+        lifetime = snapshot.persistent_grant_lifetime
+        grant = GrantRecord(urlsafe_token(22), token_digest(refresh), client.client_id, atm.id, user_key,
+                            granted, attrs, now, None if lifetime is None else now + lifetime)
+        await rt.state.put_grant(grant)
+        grant_id = grant.grant_id
+    issued = await issue(rt, atm, client.client_id, scope, attrs, now, grant_id)
+    return response(issued, now, refresh, extra=extra), grant_id, rt.state.token_key(issued[0].value)
