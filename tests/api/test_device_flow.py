@@ -146,6 +146,8 @@ async def test_the_user_page_refuses_forms_without_its_csrf_token_or_cookie(admi
     no_cookie = await submit(http, page, **{"pf.action": "code", "user_code": str(codes["user_code"])})
     assert no_cookie.status_code == 400 and "expired or was opened in another browser" in no_cookie.text
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    huge = await http.get(USER_PAGE, params={"user_code": "B" * 5000})  # only 32 characters are kept
+    assert huge.status_code == 200 and len(huge.headers["set-cookie"]) < 1500 and "B" * 33 not in huge.text
 
 
 async def test_a_public_client_with_the_code_checked_before_sign_in(admin: Admin, runtime: Runtime,

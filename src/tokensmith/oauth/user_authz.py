@@ -39,6 +39,7 @@ COOKIE = "tokensmith_device"
 COOKIE_PATH = "/as/user_authz.oauth2"
 KIND = "device-flow"
 SELF = "'self'"  # the forms post only here (no redirect to a client follows them)
+MAX_ENTERED = 32  # characters of an entered code kept (echoed on the page, sealed in the cookie)
 WRONG_CODE = "That code is not valid, or it has expired. Check the code shown on your device."
 
 
@@ -82,7 +83,7 @@ async def user_authorization_endpoint(rt: Runtime, request: Request, issuer: str
         params = _params(request)
         if request.method == "POST" and "pf.action" in params:
             return await _form(rt, request, params, secure)
-        entered = params.get("user_code", "")
+        entered = params.get("user_code", "")[:MAX_ENTERED]
         flow = DeviceFlow(rt.clock.now() + FLOW_LIFETIME, entered=entered, from_link=bool(entered))
         return await _next(rt, flow, request.client_ip, secure)
     except _Refused as refused:
@@ -163,7 +164,7 @@ async def _form(rt: Runtime, request: Request, params: dict[str, str], secure: b
                        "address shown on your device again.")
     action, address = params["pf.action"], request.client_ip
     if action == "code" and not flow.user_hash:
-        flow = replace(flow, entered=params.get("user_code", ""), from_link=False)
+        flow = replace(flow, entered=params.get("user_code", "")[:MAX_ENTERED], from_link=False)
         found, message, status, retry = await _check_code(rt, flow.entered, address)
         if found is None:
             return _code_step(rt, flow, secure, message, status, retry)
