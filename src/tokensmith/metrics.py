@@ -21,7 +21,8 @@ from pathlib import Path
 
 SLOTS = 64
 OPERATIONS = ("issue", "refresh", "extend", "revoke", "revoke_jti", "shared")
-SECRETS = ("client", "admin", "sts", "password")  # kinds of guessed secrets (tokensmith.state.throttle.KINDS)
+# kinds of guessed secrets (tokensmith.state.throttle.KINDS); user_code: the device flow's activation codes
+SECRETS = ("client", "admin", "sts", "password", "user_code")
 MALFORMED = ("jose", "scope", "xml")  # inputs refused by strict parsing
 
 

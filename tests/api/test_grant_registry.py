@@ -11,7 +11,7 @@ TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 async def test_metadata_lists_every_served_grant(admin: Admin, runtime: Runtime) -> None:
     meta = (await runtime.client.get("http://127.0.0.1:9031/.well-known/oauth-authorization-server")).json()
     assert meta["grant_types_supported"] == ["authorization_code", "client_credentials", "password", "refresh_token",
-                                             TOKEN_EXCHANGE]
+                                             TOKEN_EXCHANGE, "urn:ietf:params:oauth:grant-type:device_code"]
 
 
 async def test_unserved_grant_type_is_unsupported(admin: Admin, runtime: Runtime) -> None:

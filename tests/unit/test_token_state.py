@@ -14,6 +14,7 @@ from tokensmith.state.base import (
     NO_GUESSES,
     AccessTokenRecord,
     CodeRecord,
+    DeviceRecord,
     GrantRecord,
     GuessCount,
     GuessRule,
@@ -342,3 +343,52 @@ async def test_codes_are_remembered_past_expiry_then_purged(state: TokenState) -
         return
     await state.purge_expired(110.0 + CODE_MEMORY + 1)
     assert await state.take_code(token_digest("old")) is None
+
+
+# --------------------------------------------------------------------------- device authorizations
+
+
+def _device(value: str, exp: float = 160.0) -> DeviceRecord:
+    return DeviceRecord(token_digest(value), token_digest("U" + value), "tv", "read", exp, 5.0)
+
+
+async def test_a_device_moves_pending_approved_redeemed_once(state: TokenState) -> None:
+    await state.put_device(_device("d1"))
+    with pytest.raises(ValueError):
+        await state.put_device(_device("d1"))
+    found = await state.get_device(token_digest("Ud1"))
+    assert found is not None and found.client_id == "tv" and found.status == "pending" and found.interval == 5.0
+    assert await state.get_device(token_digest("nope")) is None
+    assert (await state.poll_device(token_digest("d1"), "other", 100.0))[0] == "foreign"  # type: ignore[index]
+    assert (await state.poll_device(token_digest("d1"), "tv", 100.0))[0] == "pending"  # type: ignore[index]
+    slow = await state.poll_device(token_digest("d1"), "tv", 102.0)
+    assert slow is not None and slow[0] == "slow_down"
+    after = await state.get_device(token_digest("Ud1"))
+    assert after is not None and after.interval == 10.0 and after.last_poll == 102.0  # RFC 8628 §3.5: +5 s
+    assert (await state.poll_device(token_digest("d1"), "tv", 108.0))[0] == "slow_down"  # type: ignore[index]
+    assert (await state.poll_device(token_digest("d1"), "tv", 124.0))[0] == "pending"  # type: ignore[index]
+    assert await state.decide_device(token_digest("Ud1"), 125.0, True, "alice", "simple", {"username": "alice"})
+    assert not await state.decide_device(token_digest("Ud1"), 125.0, False, "bob", "simple", {})  # decided once
+    polls = await asyncio.gather(*(state.poll_device(token_digest("d1"), "tv", 130.0) for _ in range(6)))
+    outcomes = sorted(p[0] for p in polls if p is not None)
+    assert outcomes == ["approved"] + ["redeemed"] * 5
+    won = next(p[1] for p in polls if p is not None and p[0] == "approved")
+    assert won.user_key == "alice" and won.user_attributes == {"username": "alice"} and won.validator_id == "simple"
+    assert await state.poll_device(token_digest("unknown"), "tv", 130.0) is None
+
+
+async def test_a_denied_or_expired_device_cannot_be_decided_or_redeemed(state: TokenState) -> None:
+    await state.put_device(_device("no"))
+    assert await state.decide_device(token_digest("Uno"), 101.0, False, "alice", "simple", {})
+    assert (await state.poll_device(token_digest("no"), "tv", 110.0))[0] == "denied"  # type: ignore[index]
+    await state.put_device(_device("late", exp=120.0))
+    assert not await state.decide_device(token_digest("Ulate"), 120.0, True, "alice", "simple", {})
+    assert (await state.poll_device(token_digest("late"), "tv", 121.0))[0] == "expired"  # type: ignore[index]
+    await state.purge_expired(121.0)
+    assert await state.get_device(token_digest("Ulate")) is not None  # remembered past expiry
+    if isinstance(state, RedisTokenState):
+        assert 0 < await state.ttl_ms("d", token_digest("late").hex()) <= (120.0 + CODE_MEMORY - NOW) * 1000
+        return
+    await state.purge_expired(120.0 + CODE_MEMORY + 1)
+    assert await state.get_device(token_digest("Ulate")) is None
+    assert await state.poll_device(token_digest("late"), "tv", 121.0 + CODE_MEMORY) is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from tokensmith.config.authserver import DEFAULTS, SETTINGS_ID
 from tokensmith.config.authserver import current as current  # the admin API reads the settings through here
@@ -65,6 +66,7 @@ def validate(doc: dict[str, Any], model: ConfigModel, errors: ErrorCollector) ->
     retention = doc.get("clientSecretRetentionPeriod") or 0
     if retention < 0:
         errors.add("clientSecretRetentionPeriod", "must not be negative")
+    validate_device(doc, errors)
     atm = doc.get("atmIdForOAuthGrantManagement")
     if atm and model.get(ATM, atm) is None:
         errors.add("atmIdForOAuthGrantManagement", f"Access token manager '{atm}' does not exist")
@@ -80,6 +82,42 @@ def validate(doc: dict[str, Any], model: ConfigModel, errors: ErrorCollector) ->
             if scope not in exclusive:
                 errors.add("exclusiveScopes", f"'{scope}' is used by client '{client['clientId']}' "
                            "(exclusiveScopes)", "resource_in_use")
+
+
+MAX_PENDING_TIMEOUT = 86400  # seconds a device authorization may wait for its user
+MAX_POLLING_INTERVAL = 3600
+CHECK_MODES = ("AFTER_AUTHENTICATION", "BEFORE_AUTHENTICATION")
+
+
+def absolute_url_problem(value: Any) -> str | None:
+    """Why a user authorization URL cannot be shown to users as ``verification_uri`` (None: it can)."""
+    if not isinstance(value, str):
+        return "must be a URL"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment or any(c.isspace() for c in value):
+        return "must be an absolute http or https URL without a fragment"
+    return None
+
+
+def validate_device(doc: dict[str, Any], errors: ErrorCollector) -> None:
+    """The device authorization grant's settings (RFC 8628): what a device is told and how long it waits."""
+    timeout = doc.get("pendingAuthorizationTimeout")
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= MAX_PENDING_TIMEOUT:
+        errors.add("pendingAuthorizationTimeout",
+                   f"pendingAuthorizationTimeout must be between 1 and {MAX_PENDING_TIMEOUT} seconds")
+    interval = doc.get("devicePollingInterval")
+    if isinstance(interval, bool) or not isinstance(interval, int) or not 1 <= interval <= MAX_POLLING_INTERVAL:
+        errors.add("devicePollingInterval",
+                   f"devicePollingInterval must be between 1 and {MAX_POLLING_INTERVAL} seconds")
+    if doc.get("activationCodeCheckMode") not in CHECK_MODES:
+        errors.add("activationCodeCheckMode", "activationCodeCheckMode must be AFTER_AUTHENTICATION or "
+                   "BEFORE_AUTHENTICATION")
+    url = doc.get("userAuthorizationUrl") or ""
+    problem = absolute_url_problem(url) if url else None
+    if problem:
+        errors.add("userAuthorizationUrl", f"userAuthorizationUrl {problem}")
+    if not isinstance(doc.get("bypassActivationCodeConfirmation"), bool):
+        errors.add("bypassActivationCodeConfirmation", "bypassActivationCodeConfirmation must be true or false")
 
 
 def put(model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:

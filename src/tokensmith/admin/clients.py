@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from tokensmith.admin.authserver import MAX_PENDING_TIMEOUT, MAX_POLLING_INTERVAL, absolute_url_problem
 from tokensmith.admin.collection import Collection
 from tokensmith.admin.context import AdminContext, check_name, public, ref_id
 from tokensmith.config.model import ATM, CLIENT, TX_POLICY, ConfigModel
@@ -44,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "requireProofKeyForCodeExchange": False,
     "clientSecretRetentionPeriodType": "SERVER_DEFAULT",
     "refreshTokenRollingGracePeriodType": "SERVER_DEFAULT",
+    "deviceFlowSettingType": "SERVER_DEFAULT",
 }
 READ_ONLY = {"creationDate", "modificationDate", "replicationStatus", "clientSecretChangedTime"}
 
@@ -252,6 +254,22 @@ def _check_redirects(doc: dict[str, Any], grants: list[str], errors: ErrorCollec
                    "required_field_missing")
 
 
+def _check_device(doc: dict[str, Any], errors: ErrorCollector) -> None:
+    """The client's device authorization overrides: used only with OVERRIDE_SERVER_DEFAULT; a value left
+    out then falls back to the authorization server's setting."""
+    if doc.get("deviceFlowSettingType") not in ("SERVER_DEFAULT", "OVERRIDE_SERVER_DEFAULT"):
+        errors.add("deviceFlowSettingType", "deviceFlowSettingType must be SERVER_DEFAULT or OVERRIDE_SERVER_DEFAULT")
+    for key, top in (("pendingAuthorizationTimeoutOverride", MAX_PENDING_TIMEOUT),
+                     ("devicePollingIntervalOverride", MAX_POLLING_INTERVAL)):
+        value = doc.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top):
+            errors.add(key, f"{key} must be between 1 and {top} seconds")
+    url = doc.get("userAuthorizationUrlOverride")
+    problem = absolute_url_problem(url) if url else None
+    if problem:
+        errors.add("userAuthorizationUrlOverride", f"userAuthorizationUrlOverride {problem}")
+
+
 def _scope_names(model: ConfigModel) -> tuple[set[str], set[str]]:
     auth = model.setting("authServer") or {}
     common = {s["name"] for s in auth.get("scopes", [])} | {g["name"] for g in auth.get("scopeGroups", [])}
@@ -280,6 +298,7 @@ def _build(ctx: AdminContext, model: ConfigModel, body: dict[str, Any], existing
     doc.update({k: v for k, v in body.items() if k not in READ_ONLY and k != "clientAuth"})
     doc["grantTypes"] = sorted(set(grants))
     _check_redirects(doc, grants, errors)
+    _check_device(doc, errors)
     auth_in = body.get("clientAuth")
     if auth_in is None:  # an update that leaves clientAuth out keeps the current authentication
         auth_in = dict(existing["clientAuth"]) if existing else {}

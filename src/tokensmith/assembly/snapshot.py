@@ -50,6 +50,54 @@ class RuntimeClient:
     response_types: frozenset[str] = frozenset()  # restrictedResponseTypes; empty: any the server serves
     grant_lifetime_override: bool = False  # persistentGrantExpirationType is not SERVER_DEFAULT
     grant_lifetime: float | None = None  # with the override: seconds, None for INDEFINITE_EXPIRY
+    device: DeviceOverride | None = None  # deviceFlowSettingType OVERRIDE_SERVER_DEFAULT: its overrides
+
+
+@dataclass(frozen=True)
+class DeviceOverride:
+    """A client's device authorization overrides (None: the authorization server's value)."""
+
+    user_authorization_url: str | None = None
+    timeout: float | None = None
+    interval: float | None = None
+    bypass_confirmation: bool | None = None
+
+
+@dataclass(frozen=True)
+class DeviceSettings:
+    """The device authorization grant's settings (RFC 8628) for one client: the server's, overridden."""
+
+    timeout: float = 600.0  # pendingAuthorizationTimeout: seconds the device and user codes live
+    interval: float = 5.0  # devicePollingInterval: seconds between polls
+    user_authorization_url: str = ""  # userAuthorizationUrl ("": the user page of this server)
+    check_before: bool = False  # activationCodeCheckMode BEFORE_AUTHENTICATION: the code before sign-in
+    bypass_confirmation: bool = False  # bypassActivationCodeConfirmation: a code in the URL needs no confirming
+
+    def for_client(self, client: RuntimeClient) -> DeviceSettings:
+        o = client.device
+        if o is None:
+            return self
+        return DeviceSettings(self.timeout if o.timeout is None else o.timeout,
+                              self.interval if o.interval is None else o.interval,
+                              self.user_authorization_url if o.user_authorization_url is None
+                              else o.user_authorization_url, self.check_before,
+                              self.bypass_confirmation if o.bypass_confirmation is None else o.bypass_confirmation)
+
+
+def _device_override(doc: dict[str, Any]) -> DeviceOverride | None:
+    if doc.get("deviceFlowSettingType") != "OVERRIDE_SERVER_DEFAULT":
+        return None
+    timeout, interval = doc.get("pendingAuthorizationTimeoutOverride"), doc.get("devicePollingIntervalOverride")
+    bypass = doc.get("bypassActivationCodeConfirmationOverride")
+    return DeviceOverride(doc.get("userAuthorizationUrlOverride") or None, None if timeout is None else float(timeout),
+                          None if interval is None else float(interval), None if bypass is None else bool(bypass))
+
+
+def _device_settings(auth: dict[str, Any]) -> DeviceSettings:
+    return DeviceSettings(float(auth.get("pendingAuthorizationTimeout") or 600),
+                          float(auth.get("devicePollingInterval") or 5), str(auth.get("userAuthorizationUrl") or ""),
+                          auth.get("activationCodeCheckMode") == "BEFORE_AUTHENTICATION",
+                          bool(auth.get("bypassActivationCodeConfirmation")))
 
 
 @dataclass(frozen=True)
@@ -95,6 +143,7 @@ class Snapshot:
     sts: sts_compiled.StsRuntime = field(default_factory=sts_compiled.StsRuntime)  # WS-Trust STS
     exchange: CompiledExchange = field(default_factory=CompiledExchange)  # token exchange policies, groups
     codes: CodeSettings = field(default_factory=CodeSettings)  # the authorization code grant
+    device: DeviceSettings = field(default_factory=DeviceSettings)  # the device authorization grant
     base_url: str = ""  # /serverSettings federationInfo.baseUrl ("": none; see tokensmith.publicurl)
 
     def atm_for_resource(self, resource: str) -> str | None:
@@ -130,6 +179,7 @@ def _client(doc: dict[str, Any]) -> RuntimeClient:
         offline_access_consent=_yes_no(doc.get("offlineAccessRequireConsentPrompt")),
         response_types=frozenset(doc.get("restrictedResponseTypes") or ()),
         **_grant_lifetime(doc),
+        device=_device_override(doc),
     )
 
 
@@ -210,6 +260,7 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
         codes=CodeSettings(float(auth.get("authorizationCodeTimeout") or 60), int(auth.get("authorizationCodeEntropy")
                                                                                   or 30),
                            bool(auth.get("disallowPlainPKCE")), bool(auth.get("includeIssuerInAuthorizationResponse"))),
+        device=_device_settings(auth),
         base_url=str((((model.get(SETTINGS, "serverSettings") or {}).get("federationInfo")) or {})
                      .get("baseUrl") or "").rstrip("/"),
     )

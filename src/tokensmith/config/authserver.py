@@ -42,6 +42,11 @@ DEFAULTS: dict[str, Any] = {
     "tokenEndpointBaseUrl": "",
     "allowedOrigins": [],
     "clientSecretRetentionPeriod": 0,
+    "userAuthorizationUrl": "",  # the device authorization grant (RFC 8628)
+    "pendingAuthorizationTimeout": 600,
+    "devicePollingInterval": 5,
+    "activationCodeCheckMode": "AFTER_AUTHENTICATION",
+    "bypassActivationCodeConfirmation": False,
 }
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from tokensmith.crypto.randomness import urlsafe_token
@@ -215,25 +216,32 @@ async def _form(rt: Runtime, request: Request, params: dict[str, str], issuer: s
                    "start again.")
 
 
-async def _signin(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, flow: Flow, params: dict[str, str],
-                  address: str, issuer: str, secure: bool) -> Response:
-    username, password = params.get("pf.username", ""), params.get("pf.pass", "")
-    redirect_origin = origin(flow.redirect_uri)
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in form: who signed in (validator id, attributes), or the message to show
+    again on the form with its status and ``Retry-After`` ("" for none)."""
 
-    def again(message: str, status: int = 200) -> Response:
-        return signin_page(client.name, flow.csrf, redirect_origin, message, username, status)
+    matched: tuple[str, dict[str, Any]] | None
+    message: str = ""
+    status: int = 200
+    retry_after: str = ""
 
+    def page_headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"retry-after", self.retry_after.encode())] if self.retry_after else []
+
+
+async def check_sign_in(rt: Runtime, snapshot: Snapshot, username: str, password: str, address: str) -> SignIn:
+    """Check a sign-in form's username and password: under the password grant's guessing throttle, by
+    each password credential validator in creation order (the first that accepts them wins). Shared by
+    the authorization endpoint and the device flow's user page."""
     if not username or not password:
-        return again("Enter your username and password.")
+        return SignIn(None, "Enter your username and password.")
     try:
         attempt = await admit_user(rt, username, address)
     except OAuthError as locked:
         retry = locked.headers.get("retry-after", "")
         wait = f" Try again in {math.ceil(int(retry) / 60)} minute(s)." if retry.isdigit() else " Try again later."
-        response = again("Too many failed sign-ins for this account." + wait, 429)
-        if retry:
-            response.headers.append((b"retry-after", retry.encode()))
-        return response
+        return SignIn(None, "Too many failed sign-ins for this account." + wait, 429, retry)
     now = rt.clock.now()
     matched = None
     for validator in snapshot.validators:
@@ -243,8 +251,19 @@ async def _signin(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, flow: 
             break
     await (attempt.failed() if matched is None else attempt.succeeded())
     if matched is None:
-        return again("The username or password is not correct.")
-    flow = flow.signed_in(username, *matched)
+        return SignIn(None, "The username or password is not correct.")
+    return SignIn(matched)
+
+
+async def _signin(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, flow: Flow, params: dict[str, str],
+                  address: str, issuer: str, secure: bool) -> Response:
+    username = params.get("pf.username", "")
+    redirect_origin = origin(flow.redirect_uri)
+    result = await check_sign_in(rt, snapshot, username, params.get("pf.pass", ""), address)
+    if result.matched is None:
+        return signin_page(client.name, flow.csrf, redirect_origin, result.message, username, result.status,
+                           result.page_headers())
+    flow = flow.signed_in(username, *result.matched)
     if client.bypass_approval and not issuing.offline_consent_needed(snapshot, client, flow.scope.split()):
         return await _issue_code(rt, snapshot, flow, issuer, secure)
     return consent_page(client.name, username, flow.scope.split(), flow.csrf, redirect_origin,

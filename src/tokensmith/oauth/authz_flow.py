@@ -58,17 +58,31 @@ class Flow:
         return presented is not None and hmac.compare_digest(presented.encode(), self.csrf.encode())
 
 
-def seal(box: SecretBox, flow: Flow) -> str:
-    return box.encrypt(orjson.dumps({"kind": KIND, **asdict(flow)}).decode())[len(PREFIX):]
+def seal_as(box: SecretBox, kind: str, data: dict[str, Any]) -> str:
+    """``data`` sealed under the node's master key, tagged with ``kind`` so that no other use of the box
+    (another flow's cookie) passes for it."""
+    return box.encrypt(orjson.dumps({"kind": kind, **data}).decode())[len(PREFIX):]
 
 
-def unseal(box: SecretBox, value: str, now: float) -> Flow | None:
-    """The flow in a cookie value, or None when it is missing, altered, foreign or expired."""
+def unseal_as(box: SecretBox, kind: str, value: str) -> dict[str, Any] | None:
+    """The data sealed by :func:`seal_as` with this ``kind``, or None when altered, foreign or not sealed."""
     try:
         data = orjson.loads(box.decrypt(PREFIX + value))
     except (SecretBoxError, orjson.JSONDecodeError, UnicodeDecodeError):
         return None
-    if not isinstance(data, dict) or data.pop("kind", None) != KIND:
+    if not isinstance(data, dict) or data.pop("kind", None) != kind:
+        return None
+    return data
+
+
+def seal(box: SecretBox, flow: Flow) -> str:
+    return seal_as(box, KIND, asdict(flow))
+
+
+def unseal(box: SecretBox, value: str, now: float) -> Flow | None:
+    """The flow in a cookie value, or None when it is missing, altered, foreign or expired."""
+    data = unseal_as(box, KIND, value)
+    if data is None:
         return None
     try:
         flow = Flow(**data)
@@ -77,20 +91,24 @@ def unseal(box: SecretBox, value: str, now: float) -> Flow | None:
     return flow if flow.expires_at > now else None
 
 
-def cookie_value(headers: dict[str, str]) -> str | None:
-    """The flow cookie from a ``Cookie`` header (RFC 6265 §5.4), or None."""
+def cookie_value(headers: dict[str, str], name: str = COOKIE) -> str | None:
+    """A flow cookie from a ``Cookie`` header (RFC 6265 §5.4), or None."""
     for part in headers.get("cookie", "").split(";"):
-        name, _, value = part.strip().partition("=")
-        if name == COOKIE and value:
+        found, _, value = part.strip().partition("=")
+        if found == name and value:
             return value.strip('"')
     return None
 
 
-def set_cookie(value: str, secure: bool) -> tuple[bytes, bytes]:
-    attrs = f"{COOKIE}={value}; Path={COOKIE_PATH}; Max-Age={FLOW_LIFETIME}; HttpOnly; SameSite=Lax"
+def cookie_header(name: str, path: str, value: str, secure: bool, max_age: int = FLOW_LIFETIME) -> tuple[bytes, bytes]:
+    """A flow cookie: ``HttpOnly``, ``SameSite=Lax``, scoped to its endpoint, ``Secure`` under https."""
+    attrs = f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax"
     return b"set-cookie", (attrs + ("; Secure" if secure else "")).encode("latin-1")
+
+
+def set_cookie(value: str, secure: bool) -> tuple[bytes, bytes]:
+    return cookie_header(COOKIE, COOKIE_PATH, value, secure)
 
 
 def clear_cookie(secure: bool) -> tuple[bytes, bytes]:
-    attrs = f"{COOKIE}=; Path={COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Lax"
-    return b"set-cookie", (attrs + ("; Secure" if secure else "")).encode("latin-1")
+    return cookie_header(COOKIE, COOKIE_PATH, "", secure, 0)

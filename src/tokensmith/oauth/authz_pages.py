@@ -72,11 +72,12 @@ def _hidden(name: str, value: str) -> str:
 
 
 def signin_page(client_name: str, csrf: str, redirect_origin: str, error: str | None = None, username: str = "",
-                status: int = 200, extra: list[tuple[bytes, bytes]] | None = None) -> Response:
+                status: int = 200, extra: list[tuple[bytes, bytes]] | None = None,
+                action: str = "authorization.oauth2") -> Response:
     nonce = secrets.token_urlsafe(16)
     notice = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
     body = (f"<h1>Sign in</h1><p>to continue to <strong>{html.escape(client_name)}</strong></p>{notice}"
-            '<form method="post" action="authorization.oauth2" autocomplete="on">'
+            f'<form method="post" action="{html.escape(action)}" autocomplete="on">'
             f"{_hidden('pf.csrf', csrf)}{_hidden('pf.action', 'signin')}"
             '<label for="username">Username</label>'
             f'<input type="text" id="username" name="pf.username" value="{html.escape(username)}" '
@@ -89,13 +90,13 @@ def signin_page(client_name: str, csrf: str, redirect_origin: str, error: str | 
 
 
 def consent_page(client_name: str, user: str, scopes: list[str], csrf: str, redirect_origin: str,
-                 extra: list[tuple[bytes, bytes]] | None = None) -> Response:
+                 extra: list[tuple[bytes, bytes]] | None = None, action: str = "authorization.oauth2") -> Response:
     nonce = secrets.token_urlsafe(16)
     listed = ("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in scopes) + "</ul>") if scopes else (
         "<p>No particular permissions: only that you signed in.</p>")
     body = (f"<h1>Allow access?</h1><p><strong>{html.escape(client_name)}</strong> asks to act on behalf of "
             f"<strong>{html.escape(user)}</strong> with these permissions:</p>{listed}"
-            '<form method="post" action="authorization.oauth2">'
+            f'<form method="post" action="{html.escape(action)}">'
             f"{_hidden('pf.csrf', csrf)}"
             '<button type="submit" name="pf.action" value="allow">Allow</button>'
             '<button type="submit" name="pf.action" value="deny">Deny</button></form>')

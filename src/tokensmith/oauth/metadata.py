@@ -20,6 +20,11 @@ AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 TOKEN_AUTH_METHODS = [*AUTH_METHODS, "none"]  # public clients send only client_id
 
 
+def device_metadata(base: str) -> dict[str, Any]:
+    """RFC 8628 §4: where a device asks for its codes."""
+    return {"device_authorization_endpoint": f"{base}/as/device_authz.oauth2"}
+
+
 def metadata(snapshot: Snapshot, base: str) -> dict[str, Any]:
     scopes = sorted(snapshot.scopes.common | set(snapshot.scopes.common_groups))
     return {
@@ -38,6 +43,7 @@ def metadata(snapshot: Snapshot, base: str) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        **device_metadata(base),
     }
 
 

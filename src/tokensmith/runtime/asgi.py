@@ -16,11 +16,13 @@ import orjson
 from tokensmith.httpmsg import JSON_HEADERS, Request, Response
 from tokensmith.node import Node
 from tokensmith.oauth.authorize import authorization_endpoint
+from tokensmith.oauth.device import device_authorization_endpoint
 from tokensmith.oauth.introspect import introspection_endpoint
 from tokensmith.oauth.jwks import Publisher
 from tokensmith.oauth.metadata import metadata_endpoint
 from tokensmith.oauth.revoke import revocation_endpoint
 from tokensmith.oauth.token import token_endpoint
+from tokensmith.oauth.user_authz import user_authorization_endpoint
 from tokensmith.sts.endpoint import sts_endpoint
 from tokensmith.sts.mex import mex_endpoint
 
@@ -59,6 +61,12 @@ class RuntimeApp:
         async def authorize(request: Request) -> Response:
             return await authorization_endpoint(rt, request, node.base_url())
 
+        async def device_authz(request: Request) -> Response:
+            return await device_authorization_endpoint(rt, request, node.base_url())
+
+        async def user_authz(request: Request) -> Response:
+            return await user_authorization_endpoint(rt, request, node.base_url())
+
         async def introspect(request: Request) -> Response:
             return await introspection_endpoint(rt, request)
 
@@ -79,6 +87,8 @@ class RuntimeApp:
         self.routes: dict[str, Handler] = {
             "/as/token.oauth2": token,
             "/as/authorization.oauth2": authorize,
+            "/as/device_authz.oauth2": device_authz,
+            "/as/user_authz.oauth2": user_authz,
             "/as/introspect.oauth2": introspect,
             "/as/revoke_token.oauth2": revoke,
             "/.well-known/oauth-authorization-server": metadata,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from tokensmith.crypto.randomness import urlsafe_token
@@ -106,6 +106,71 @@ class CodeRecord:
                    body["a"], float(body["e"]), grant_id, token_key, reused)
 
 
+DEVICE_PENDING, DEVICE_APPROVED, DEVICE_DENIED, DEVICE_REDEEMED = "pending", "approved", "denied", "redeemed"
+SLOW_DOWN_STEP = 5.0  # RFC 8628 §3.5: each slow_down adds 5 seconds to the interval
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecord:
+    """A device authorization (RFC 8628 §3.2), stored by the digests of its device code and of its
+    normalised user code (the user page looks it up by the latter).
+
+    ``status`` moves once from pending to approved or denied (the user's decision, with who signed in:
+    ``user_key``, ``validator_id``, ``user_attributes``), and from approved to redeemed (the poll that
+    gets the tokens). ``last_poll`` and ``interval`` are the token endpoint's: a poll sooner than
+    ``interval`` seconds after the last one gets ``slow_down`` and adds :data:`SLOW_DOWN_STEP`."""
+
+    device_hash: bytes
+    user_hash: bytes
+    client_id: str
+    scope: str
+    expires_at: float
+    interval: float
+    status: str = DEVICE_PENDING
+    last_poll: float = 0.0
+    user_key: str = ""
+    validator_id: str = ""
+    user_attributes: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything but the two digests, as the persistent stores keep it."""
+        return {"c": self.client_id, "s": self.scope, "e": self.expires_at, "i": self.interval, "st": self.status,
+                "p": self.last_poll, "u": self.user_key, "v": self.validator_id, "a": self.user_attributes}
+
+    @classmethod
+    def from_json(cls, device_hash: bytes, user_hash: bytes, body: dict[str, Any]) -> DeviceRecord:
+        return cls(device_hash, user_hash, body["c"], body["s"], float(body["e"]), float(body["i"]), body["st"],
+                   float(body["p"]), body["u"], body["v"], body["a"])
+
+
+def device_poll(record: DeviceRecord, client_id: str, now: float) -> tuple[str, DeviceRecord | None]:
+    """One token-endpoint poll of ``record`` by ``client_id`` at ``now``: the outcome (foreign, redeemed,
+    expired, approved, denied, slow_down, pending) and the record to store instead (None: unchanged).
+    Every backend applies this one rule atomically, so two polls never both redeem an approval."""
+    if record.client_id != client_id:
+        return "foreign", None  # another client's code: no change, so it cannot spend or slow it
+    if record.status == DEVICE_REDEEMED:
+        return "redeemed", None
+    if record.expires_at <= now:
+        return "expired", None
+    if record.status == DEVICE_APPROVED:
+        return "approved", replace(record, status=DEVICE_REDEEMED, last_poll=now)
+    if record.status == DEVICE_DENIED:
+        return "denied", None
+    if record.last_poll and now - record.last_poll < record.interval:
+        return "slow_down", replace(record, interval=record.interval + SLOW_DOWN_STEP, last_poll=now)
+    return "pending", replace(record, last_poll=now)
+
+
+def device_decision(record: DeviceRecord, now: float, approved: bool, user_key: str, validator_id: str,
+                    user_attributes: dict[str, Any]) -> DeviceRecord | None:
+    """The record after the user's decision, or None when it is no longer pending (decided, expired)."""
+    if record.status != DEVICE_PENDING or record.expires_at <= now:
+        return None
+    return replace(record, status=DEVICE_APPROVED if approved else DEVICE_DENIED, user_key=user_key,
+                   validator_id=validator_id, user_attributes=dict(user_attributes))
+
+
 @dataclass(frozen=True, slots=True)
 class SharedValue:
     """A small value every worker and node must agree on (for example key-rotation state)."""
@@ -192,6 +257,26 @@ class TokenState(Protocol):
     async def record_code_issue(self, code_hash: bytes, grant_id: str | None, token_key: bytes | None) -> bool:
         """Remember what redeeming the code issued. False when the code was taken again meanwhile: the
         caller must then revoke what it issued itself, since the racing take could not see it."""
+        ...
+
+    async def put_device(self, record: DeviceRecord) -> None:
+        """Store a new device authorization (kept until ``CODE_MEMORY`` seconds after it expires).
+        ValueError when its device code or user code digest is already in use."""
+        ...
+
+    async def get_device(self, user_hash: bytes) -> DeviceRecord | None:
+        """The device authorization with this user code digest (None: unknown or forgotten)."""
+        ...
+
+    async def decide_device(self, user_hash: bytes, now: float, approved: bool, user_key: str, validator_id: str,
+                            user_attributes: dict[str, Any]) -> bool:
+        """Record the user's decision (:func:`device_decision`) atomically; False when the authorization
+        is unknown, already decided or expired."""
+        ...
+
+    async def poll_device(self, device_hash: bytes, client_id: str, now: float) -> tuple[str, DeviceRecord] | None:
+        """One poll (:func:`device_poll`) applied atomically across workers and nodes: the outcome and
+        the record as it was before the poll. None for an unknown (or forgotten) device code."""
         ...
 
     async def revoke_jti(self, jti_key: str, expires_at: float) -> None:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from tokensmith.state.base import (
     CODE_MEMORY,
     NO_GUESSES,
     AccessTokenRecord,
     CodeRecord,
+    DeviceRecord,
     DigestKeys,
     GrantRecord,
     GuessCount,
     GuessRule,
     SharedValue,
+    device_decision,
+    device_poll,
 )
 
 
@@ -27,6 +31,8 @@ class MemoryTokenState(DigestKeys):
         self.shared: dict[str, SharedValue] = {}
         self.guesses: dict[str, tuple[str, int, float, float]] = {}  # key -> group, failures, expiry, lock
         self.codes: dict[bytes, tuple[CodeRecord, int]] = {}  # digest -> record, times taken
+        self.devices: dict[bytes, DeviceRecord] = {}  # device code digest -> record
+        self.device_users: dict[bytes, bytes] = {}  # user code digest -> device code digest
         self.writes = 0
 
     async def put_token(self, record: AccessTokenRecord) -> None:
@@ -107,6 +113,37 @@ class MemoryTokenState(DigestKeys):
         self.codes[code_hash] = (replace(record, issued_grant_id=grant_id, issued_token_key=token_key), taken)
         return taken == 1
 
+    async def put_device(self, record: DeviceRecord) -> None:
+        if record.device_hash in self.devices or record.user_hash in self.device_users:
+            raise ValueError("a device authorization with this device or user code already exists")
+        self.writes += 1
+        self.devices[record.device_hash] = record
+        self.device_users[record.user_hash] = record.device_hash
+
+    async def get_device(self, user_hash: bytes) -> DeviceRecord | None:
+        device_hash = self.device_users.get(user_hash)
+        return self.devices.get(device_hash) if device_hash is not None else None
+
+    async def decide_device(self, user_hash: bytes, now: float, approved: bool, user_key: str, validator_id: str,
+                            user_attributes: dict[str, Any]) -> bool:
+        record = await self.get_device(user_hash)
+        decided = device_decision(record, now, approved, user_key, validator_id, user_attributes) if record else None
+        if decided is None:
+            return False
+        self.writes += 1
+        self.devices[decided.device_hash] = decided
+        return True
+
+    async def poll_device(self, device_hash: bytes, client_id: str, now: float) -> tuple[str, DeviceRecord] | None:
+        record = self.devices.get(device_hash)
+        if record is None:
+            return None
+        outcome, changed = device_poll(record, client_id, now)
+        if changed is not None:
+            self.writes += 1
+            self.devices[device_hash] = changed
+        return outcome, record
+
     async def revoke_jti(self, jti_key: str, expires_at: float) -> None:
         self.writes += 1
         self.denied[jti_key] = max(expires_at, self.denied.get(jti_key, 0.0))
@@ -156,6 +193,8 @@ class MemoryTokenState(DigestKeys):
             del self.guesses[key]
         for code in [k for k, (r, _) in self.codes.items() if r.expires_at + CODE_MEMORY <= now]:
             del self.codes[code]
+        for device in [r for r in self.devices.values() if r.expires_at + CODE_MEMORY <= now]:
+            del self.devices[device.device_hash], self.device_users[device.user_hash]
         for key in [k for k, until in self.denied.items() if until <= now]:
             del self.denied[key]
         doomed = [h for h, r in self.tokens.items() if r.expires_at <= now]

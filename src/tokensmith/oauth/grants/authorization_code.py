@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from tokensmith.errors import OAuthError, invalid_request
 from tokensmith.httpmsg import Response
-from tokensmith.mapping import Sources
 from tokensmith.oauth.grants import issuing
 from tokensmith.oauth.grants.types import ClientGrantType, Grant
 from tokensmith.oauth.selection import select
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
     from tokensmith.assembly.snapshot import RuntimeClient, Snapshot
 
 NAME = "authorization_code"
-ADAPTER_CONTEXT = "idp_adapter:"  # mapping ids of the IDP_ADAPTER context: idp_adapter:<validator id>|<manager>
 _VERIFIER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
@@ -86,28 +84,15 @@ async def handle(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: d
         await _revoke_first_exchange(rt, taken)
         raise _invalid("The authorization code has already been used; the tokens issued for it are revoked")
     record = _check(taken, client, form, now)
-    names = record.scope.split()
-    scope = issuing.scope_string(names, atm, snapshot)
-    context["OAuthScopes"] = scope.split()
-    grant_attrs = {"USER_KEY": record.user_key, "USER_NAME": record.user_key}
-    sources = Sources(context, grant_attrs, record.user_attributes)
-    mapping = issuing.mapping_for(snapshot, atm, ADAPTER_CONTEXT + record.validator_id)
-    attrs = issuing.attributes(atm, mapping, sources)
-    extra = issuing.token_endpoint_attributes(atm, mapping, sources, scope)
-
-    refresh: str | None = None
-    grant_id: str | None = None
-    if issuing.issues_refresh(snapshot, client, record.scope.split()):
-        refresh, grant_id = await issuing.new_grant(rt, snapshot, client, atm, record.user_key, record.scope,
-                                                    attrs, now)
-    issued = await issuing.issue(rt, atm, client.client_id, scope, attrs, now, grant_id)
-    token_key = rt.state.token_key(issued[0].value)
+    answer, grant_id, token_key = await issuing.for_signed_in_user(
+        rt, snapshot, client, atm, record.scope, record.user_key, record.validator_id, record.user_attributes,
+        context, now)
     if not await rt.state.record_code_issue(code_hash, grant_id, token_key):
         # replayed while this exchange ran: the replay could not see these tokens, so revoke them here
         await _revoke_first_exchange(rt, CodeRecord(code_hash, "", None, "", "", "", "", "", {}, 0.0, grant_id,
                                                     token_key))
         raise _invalid("The authorization code has already been used; the tokens issued for it are revoked")
-    return issuing.response(issued, now, refresh, extra=extra)
+    return answer
 
 
 GRANT = Grant(NAME, ClientGrantType("AUTHORIZATION_CODE", "Authorization Code"), handle)

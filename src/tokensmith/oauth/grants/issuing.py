@@ -117,3 +117,28 @@ def offline_consent_needed(snapshot: Snapshot, client: RuntimeClient, scope_name
     if wanted is None:
         wanted = snapshot.offline_access_consent
     return wanted and OFFLINE_ACCESS in scope_names
+
+
+ADAPTER_CONTEXT = "idp_adapter:"  # mapping ids of the IDP_ADAPTER context: idp_adapter:<validator id>|<manager>
+
+
+async def for_signed_in_user(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, atm: RuntimeAtm,
+                             granted: str, user_key: str, validator_id: str, user_attributes: dict[str, Any],
+                             context: dict[str, Any], now: float) -> tuple[Response, str | None, bytes]:
+    """Issue for a user who signed in on the authorization pages (the code and device grants): the
+    ``IDP_ADAPTER`` mapping of the validator that accepted the password (else the manager's default),
+    ``USER_KEY``/``USER_NAME`` the username, a refresh token and persistent grant when the client has
+    ``REFRESH_TOKEN``. Returns the response, the grant id and the access token's state key."""
+    scope = scope_string(granted.split(), atm, snapshot)
+    context["OAuthScopes"] = scope.split()
+    grant_attrs = {"USER_KEY": user_key, "USER_NAME": user_key}
+    sources = Sources(context, grant_attrs, user_attributes)
+    mapping = mapping_for(snapshot, atm, ADAPTER_CONTEXT + validator_id)
+    attrs = attributes(atm, mapping, sources)
+    extra = token_endpoint_attributes(atm, mapping, sources, scope)
+    refresh: str | None = None
+    grant_id: str | None = None
+    if issues_refresh(snapshot, client, granted.split()):
+        refresh, grant_id = await new_grant(rt, snapshot, client, atm, user_key, granted, attrs, now)
+    issued = await issue(rt, atm, client.client_id, scope, attrs, now, grant_id)
+    return response(issued, now, refresh, extra=extra), grant_id, rt.state.token_key(issued[0].value)

@@ -9,7 +9,14 @@ the reason a client cannot be given it.
 
 from __future__ import annotations
 
-from tokensmith.oauth.grants import authorization_code, client_credentials, password, refresh_token, token_exchange
+from tokensmith.oauth.grants import (
+    authorization_code,
+    client_credentials,
+    device_code,
+    password,
+    refresh_token,
+    token_exchange,
+)
 from tokensmith.oauth.grants.types import ClientGrantType, Grant
 
 NOT_SERVED = "not supported by this server"
@@ -20,7 +27,8 @@ NO_EXTENSION = ("no extension grant types are installed here, so the token endpo
 NO_CIBA = "Client Initiated Backchannel Authentication has no endpoint here"
 
 GRANTS: dict[str, Grant] = {g.name: g for g in (
-    authorization_code.GRANT, client_credentials.GRANT, password.GRANT, refresh_token.GRANT, token_exchange.GRANT)}
+    authorization_code.GRANT, client_credentials.GRANT, password.GRANT, refresh_token.GRANT, token_exchange.GRANT,
+    device_code.GRANT)}
 
 # Every value of PingFederate's client grantTypes enumeration, in its order.
 CLIENT_VALUES: dict[str, ClientGrantType] = {c.value: c for c in (
@@ -30,7 +38,7 @@ CLIENT_VALUES: dict[str, ClientGrantType] = {c.value: c for c in (
     client_credentials.GRANT.client,
     refresh_token.GRANT.client,
     ClientGrantType("EXTENSION", "Extension Grants", not_in_effect=NO_EXTENSION),
-    ClientGrantType("DEVICE_CODE", "Device Authorization Grant", refused=NOT_SERVED),
+    device_code.GRANT.client,
     ClientGrantType("ACCESS_TOKEN_VALIDATION", "Access Token Validation (Client is a Resource Server)",
                     confidential_only=True),
     ClientGrantType("CIBA", "Client Initiated Backchannel Authentication", not_in_effect=NO_CIBA),
