@@ -14,6 +14,7 @@ from tokensmith.state.base import (
     GrantRecord,
     GuessCount,
     GuessRule,
+    PushedRequestRecord,
     SharedValue,
 )
 
@@ -27,6 +28,7 @@ class MemoryTokenState(DigestKeys):
         self.shared: dict[str, SharedValue] = {}
         self.guesses: dict[str, tuple[str, int, float, float]] = {}  # key -> group, failures, expiry, lock
         self.codes: dict[bytes, tuple[CodeRecord, int]] = {}  # digest -> record, times taken
+        self.pushed: dict[bytes, PushedRequestRecord] = {}  # digest of the request_uri -> record
         self.writes = 0
 
     async def put_token(self, record: AccessTokenRecord) -> None:
@@ -107,6 +109,18 @@ class MemoryTokenState(DigestKeys):
         self.codes[code_hash] = (replace(record, issued_grant_id=grant_id, issued_token_key=token_key), taken)
         return taken == 1
 
+    async def put_pushed(self, record: PushedRequestRecord) -> None:
+        if record.ref_hash in self.pushed:
+            raise ValueError("a pushed request with this digest already exists")
+        self.writes += 1
+        self.pushed[record.ref_hash] = record
+
+    async def take_pushed(self, ref_hash: bytes) -> PushedRequestRecord | None:
+        found = self.pushed.pop(ref_hash, None)
+        if found is not None:
+            self.writes += 1
+        return found
+
     async def revoke_jti(self, jti_key: str, expires_at: float) -> None:
         self.writes += 1
         self.denied[jti_key] = max(expires_at, self.denied.get(jti_key, 0.0))
@@ -156,6 +170,8 @@ class MemoryTokenState(DigestKeys):
             del self.guesses[key]
         for code in [k for k, (r, _) in self.codes.items() if r.expires_at + CODE_MEMORY <= now]:
             del self.codes[code]
+        for ref in [k for k, r in self.pushed.items() if r.expires_at <= now]:
+            del self.pushed[ref]
         for key in [k for k, until in self.denied.items() if until <= now]:
             del self.denied[key]
         doomed = [h for h, r in self.tokens.items() if r.expires_at <= now]

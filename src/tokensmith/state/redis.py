@@ -41,6 +41,7 @@ from tokensmith.state.redis_batch import ReadBatcher
 from tokensmith.state.redis_clients import PRIMARY_SOCKET_TIMEOUT, primary_client, replica_client
 from tokensmith.state.redis_codes import RedisCodes
 from tokensmith.state.redis_guesses import RedisGuesses
+from tokensmith.state.redis_par import RedisPushed
 from tokensmith.state.redis_url import parse_redis_url
 from tokensmith.state.replication import DEFAULT_POLICY, SyncPolicy, required_acks
 
@@ -102,6 +103,8 @@ class RedisTokenState(DigestKeys):
         self.clear_guesses, self.unlock_guesses = guesses.clear_guesses, guesses.unlock_guesses
         codes = RedisCodes(self)  # authorization codes (redis_codes.py)
         self.put_code, self.take_code, self.record_code_issue = codes.put_code, codes.take_code, codes.record_code_issue
+        pushed = RedisPushed(self)  # pushed authorization requests (redis_par.py)
+        self.put_pushed, self.take_pushed = pushed.put_pushed, pushed.take_pushed
 
     @classmethod
     def from_url(cls, url: str, replica_url: str | None = None, **kw: Any) -> RedisTokenState:

@@ -29,6 +29,7 @@ from tokensmith.state.base import AccessTokenRecord, GrantRecord, SharedValue
 from tokensmith.state.locator import TokenLocator
 from tokensmith.state.sqlite_codes import SqliteCodes
 from tokensmith.state.sqlite_guesses import SqliteGuesses
+from tokensmith.state.sqlite_par import SqlitePushed
 from tokensmith.state.sqlite_writer import GroupCommitter
 
 SCHEMA = """
@@ -161,7 +162,7 @@ def _grant(row: Sequence[Any]) -> GrantRecord:
     return GrantRecord(row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]), row[7], row[8])
 
 
-class SqliteTokenState(SqliteGuesses, SqliteCodes):
+class SqliteTokenState(SqliteGuesses, SqliteCodes, SqlitePushed):
     """Access tokens are keyed by :class:`tokensmith.state.locator.TokenLocator` keys (an issue-order
     sequence, then the value's digest), so new rows land at the end of the tree; ``locator_key`` is
     the node's key for it (derived from the master key: every worker and restart must share it)."""
@@ -180,6 +181,7 @@ class SqliteTokenState(SqliteGuesses, SqliteCodes):
         self._cache_generation = self._changes.read()
         SqliteGuesses.__init__(self, self._conn, self._writer, path)
         SqliteCodes.__init__(self, self._conn, self._writer)  # authorization codes (sqlite_codes.py)
+        SqlitePushed.__init__(self, self._conn, self._writer)  # pushed authorization requests (sqlite_par.py)
         self._checkpointer = _Checkpointer(path) if checkpoint else None
         if self._checkpointer is not None:
             self._checkpointer.start()
@@ -299,6 +301,7 @@ class SqliteTokenState(SqliteGuesses, SqliteCodes):
     async def purge_expired(self, now: float) -> int:
         await self.purge_guesses(now, PURGE_BATCH)
         await self.purge_codes(now, PURGE_BATCH)
+        await self.purge_pushed(now, PURGE_BATCH)
         await self._write("DELETE FROM denied_jtis WHERE jti_key IN "
                           "(SELECT jti_key FROM denied_jtis WHERE expires_at <= ? LIMIT ?)", (now, PURGE_BATCH))
         tokens = await self._write(
