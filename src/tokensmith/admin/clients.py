@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "restrictToDefaultAccessTokenManager": False,
     "validateUsingAllEligibleAtms": False,
     "requireProofKeyForCodeExchange": False,
+    "requirePushedAuthorizationRequests": False,
     "clientSecretRetentionPeriodType": "SERVER_DEFAULT",
     "refreshTokenRollingGracePeriodType": "SERVER_DEFAULT",
 }

@@ -45,6 +45,7 @@ class RuntimeClient:
     redirect_uris: tuple[str, ...] = ()  # matched exactly (RFC 6749 §3.1.2.3)
     require_pkce: bool = False  # requireProofKeyForCodeExchange
     bypass_approval: bool = False  # bypassApprovalPage: no consent page
+    require_par: bool = False  # requirePushedAuthorizationRequests (RFC 9126)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,28 @@ class CodeSettings:
     entropy: int = 30  # authorizationCodeEntropy, bytes of randomness in a code
     disallow_plain_pkce: bool = False
     include_issuer: bool = False  # includeIssuerInAuthorizationResponse (RFC 9207 iss on success)
+
+
+@dataclass(frozen=True)
+class ParSettings:
+    """The pushed authorization request settings (RFC 9126) the PAR and authorization endpoints read."""
+
+    status: str = "ENABLED"  # parStatus: DISABLED | ENABLED | REQUIRED
+    timeout: float = 60.0  # parReferenceTimeout, seconds a request_uri is valid
+    length: int = 24  # parReferenceLength, bytes of randomness in a request_uri
+
+    @property
+    def enabled(self) -> bool:
+        return self.status != "DISABLED"
+
+    @property
+    def required(self) -> bool:
+        return self.status == "REQUIRED"
+
+
+def _par(auth: dict[str, Any]) -> ParSettings:
+    return ParSettings(str(auth.get("parStatus") or "ENABLED"), float(auth.get("parReferenceTimeout") or 60),
+                       int(auth.get("parReferenceLength") or 24))
 
 
 @dataclass(frozen=True)
@@ -88,6 +111,7 @@ class Snapshot:
     sts: sts_compiled.StsRuntime = field(default_factory=sts_compiled.StsRuntime)  # WS-Trust STS
     exchange: CompiledExchange = field(default_factory=CompiledExchange)  # token exchange policies, groups
     codes: CodeSettings = field(default_factory=CodeSettings)  # the authorization code grant
+    par: ParSettings = field(default_factory=ParSettings)  # pushed authorization requests
     base_url: str = ""  # /serverSettings federationInfo.baseUrl ("": none; see tokensmith.publicurl)
 
     def atm_for_resource(self, resource: str) -> str | None:
@@ -119,6 +143,7 @@ def _client(doc: dict[str, Any]) -> RuntimeClient:
         redirect_uris=tuple(doc.get("redirectUris") or ()),
         require_pkce=bool(doc.get("requireProofKeyForCodeExchange")),
         bypass_approval=bool(doc.get("bypassApprovalPage")),
+        require_par=bool(doc.get("requirePushedAuthorizationRequests")),
     )
 
 
@@ -180,6 +205,7 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
         codes=CodeSettings(float(auth.get("authorizationCodeTimeout") or 60), int(auth.get("authorizationCodeEntropy")
                                                                                   or 30),
                            bool(auth.get("disallowPlainPKCE")), bool(auth.get("includeIssuerInAuthorizationResponse"))),
+        par=_par(auth),
         base_url=str((((model.get(SETTINGS, "serverSettings") or {}).get("federationInfo")) or {})
                      .get("baseUrl") or "").rstrip("/"),
     )

@@ -42,6 +42,10 @@ DEFAULTS: dict[str, Any] = {
     "tokenEndpointBaseUrl": "",
     "allowedOrigins": [],
     "clientSecretRetentionPeriod": 0,
+    # pushed authorization requests (RFC 9126)
+    "parStatus": "ENABLED",
+    "parReferenceTimeout": 60,
+    "parReferenceLength": 24,
 }
 
 

@@ -19,6 +19,7 @@ from tokensmith.oauth.authorize import authorization_endpoint
 from tokensmith.oauth.introspect import introspection_endpoint
 from tokensmith.oauth.jwks import Publisher
 from tokensmith.oauth.metadata import metadata_endpoint
+from tokensmith.oauth.par import par_endpoint
 from tokensmith.oauth.revoke import revocation_endpoint
 from tokensmith.oauth.token import token_endpoint
 from tokensmith.sts.endpoint import sts_endpoint
@@ -59,6 +60,9 @@ class RuntimeApp:
         async def authorize(request: Request) -> Response:
             return await authorization_endpoint(rt, request, node.base_url())
 
+        async def par(request: Request) -> Response:
+            return await par_endpoint(rt, request)
+
         async def introspect(request: Request) -> Response:
             return await introspection_endpoint(rt, request)
 
@@ -79,6 +83,7 @@ class RuntimeApp:
         self.routes: dict[str, Handler] = {
             "/as/token.oauth2": token,
             "/as/authorization.oauth2": authorize,
+            "/as/par.oauth2": par,
             "/as/introspect.oauth2": introspect,
             "/as/revoke_token.oauth2": revoke,
             "/.well-known/oauth-authorization-server": metadata,
