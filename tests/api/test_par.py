@@ -199,6 +199,22 @@ async def test_wrong_method_body_and_grant(admin: Admin, runtime: Runtime) -> No
     _error(json_body, 400, "invalid_request")
     await admin.client_app("cc", "cc-secret-0123456789", grants=("CLIENT_CREDENTIALS",), redirectUris=[REDIRECT])
     _error(await _push(runtime, auth=("cc", "cc-secret-0123456789")), 400, "unauthorized_client")
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    for body in (b"response_type=code&scope=%ff", b"&".join(b"p%d=x" % i for i in range(65)),
+                 b"response_type=code&response_type=code", b"\xff\xfe"):
+        response = await runtime.client.post(RUNTIME_BASE + PAR, content=body, headers=form, auth=WEB)
+        _error(response, 400, "invalid_request")
+
+
+async def test_a_pushed_request_is_checked_again_when_used(configured: Admin, runtime: Runtime) -> None:
+    uri = await _pushed_uri(runtime, scope="write")
+    await configured.scopes(common=("read",))  # 'write' no longer exists
+    refused = await runtime.client.get(AUTHZ, params={"client_id": "web", "request_uri": uri})
+    assert refused.status_code == 302 and query_of(refused.headers["location"])["error"] == "invalid_scope"
+    uri = await _pushed_uri(runtime)
+    client = await configured.ok("GET", "/oauth/clients/web")
+    await configured.ok("PUT", "/oauth/clients/web", {**client, "enabled": False})
+    _page(await runtime.client.get(AUTHZ, params={"client_id": "web", "request_uri": uri}))
 
 
 async def test_reference_lifetime_and_length_settings_take_effect(configured: Admin, runtime: Runtime,
