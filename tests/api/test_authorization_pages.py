@@ -67,7 +67,6 @@ async def test_errors_go_back_to_the_verified_redirect_uri(configured: Admin, ru
                           ({**START, "code_challenge_method": "S256"}, "invalid_request"),
                           ({**START, "code_challenge": "a" * 43, "code_challenge_method": "S512"}, "invalid_request"),
                           ({**START, "prompt": "none"}, "login_required"),
-                          ({**START, "request_uri": "urn:x"}, "request_uri_not_supported"),
                           ({**START, "response_mode": "fragment"}, "invalid_request")):
         response = await get(AUTHZ, params=params)
         assert response.status_code == 302, (params, response.text)

@@ -18,6 +18,7 @@ from tokensmith.state.base import (
     GrantRecord,
     GuessCount,
     GuessRule,
+    PushedRequestRecord,
     TokenState,
     token_digest,
 )
@@ -392,3 +393,39 @@ async def test_a_denied_or_expired_device_cannot_be_decided_or_redeemed(state: T
     await state.purge_expired(120.0 + CODE_MEMORY + 1)
     assert await state.get_device(token_digest("Ulate")) is None
     assert await state.poll_device(token_digest("late"), "tv", 121.0 + CODE_MEMORY) is None
+# --------------------------------------------------------------------------- pushed authorization requests
+
+
+def _pushed(value: str, exp: float = 160.0, client: str = "c") -> PushedRequestRecord:
+    return PushedRequestRecord(token_digest(value), client, {"response_type": "code", "scope": "read write",
+                                                             "state": "s\u00e9"}, exp)
+
+
+async def test_a_pushed_request_is_taken_once(state: TokenState) -> None:
+    await state.put_pushed(_pushed("urn:1"))
+    first = await state.take_pushed(token_digest("urn:1"))
+    assert first == _pushed("urn:1")
+    assert await state.take_pushed(token_digest("urn:1")) is None
+    assert await state.take_pushed(token_digest("unknown")) is None
+    await state.put_pushed(_pushed("urn:2"))
+    with pytest.raises(Exception):  # noqa: B017 - each backend has its own duplicate error
+        await state.put_pushed(_pushed("urn:2", client="other"))
+    kept = await state.take_pushed(token_digest("urn:2"))
+    assert kept is not None and kept.client_id == "c"  # the duplicate did not replace the first
+
+
+async def test_concurrent_takes_of_a_pushed_request_give_it_to_one(state: TokenState) -> None:
+    await state.put_pushed(_pushed("urn:race"))
+    taken = await asyncio.gather(*(state.take_pushed(token_digest("urn:race")) for _ in range(10)))
+    assert sum(r is not None for r in taken) == 1
+
+
+async def test_pushed_requests_are_purged_once_expired(state: TokenState) -> None:
+    await state.put_pushed(_pushed("urn:old", exp=110.0))
+    await state.put_pushed(_pushed("urn:new", exp=200.0))
+    if isinstance(state, RedisTokenState):  # Redis expires the key itself, with the reference
+        assert 0 < await state.ttl_ms("par", token_digest("urn:old").hex()) <= (110.0 - NOW) * 1000
+        return
+    await state.purge_expired(110.0)
+    assert await state.take_pushed(token_digest("urn:old")) is None
+    assert await state.take_pushed(token_digest("urn:new")) is not None

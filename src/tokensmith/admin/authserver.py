@@ -17,6 +17,9 @@ from tokensmith.config.authserver import current as current  # the admin API rea
 from tokensmith.config.model import ATM, CLIENT, SETTINGS, ConfigModel
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
 
+PAR_STATUSES = ("DISABLED", "ENABLED", "REQUIRED")
+PAR_TIMEOUT = (1, 3600)  # seconds a pushed request's reference is valid
+PAR_LENGTH = (16, 128)  # bytes of randomness in a reference: at least 128 bits (RFC 6749 §10.10)
 SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3 scope-token
 
 # (collection key in the settings document, sub-resource path segment, kind of member scopes)
@@ -60,6 +63,7 @@ def validate(doc: dict[str, Any], model: ConfigModel, errors: ErrorCollector) ->
     entropy = doc.get("authorizationCodeEntropy")
     if not isinstance(entropy, int) or not 16 <= entropy <= 128:
         errors.add("authorizationCodeEntropy", "authorizationCodeEntropy must be between 16 and 128 bytes")
+    _validate_par(doc, errors)
     lifetime = doc.get("persistentGrantLifetime")
     if lifetime is not None and lifetime != -1 and lifetime < 1:
         errors.add("persistentGrantLifetime", "persistentGrantLifetime must be -1 (indefinite) or at least 1")
@@ -118,6 +122,19 @@ def validate_device(doc: dict[str, Any], errors: ErrorCollector) -> None:
         errors.add("userAuthorizationUrl", f"userAuthorizationUrl {problem}")
     if not isinstance(doc.get("bypassActivationCodeConfirmation"), bool):
         errors.add("bypassActivationCodeConfirmation", "bypassActivationCodeConfirmation must be true or false")
+def _int_in(doc: dict[str, Any], key: str, bounds: tuple[int, int], unit: str, errors: ErrorCollector) -> None:
+    value = doc.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not bounds[0] <= value <= bounds[1]:
+        errors.add(key, f"{key} must be an integer between {bounds[0]} and {bounds[1]} {unit}")
+
+
+def _validate_par(doc: dict[str, Any], errors: ErrorCollector) -> None:
+    """The pushed authorization request settings (RFC 9126); checked here as well as by the API's model,
+    because bulk imports and stored documents come in without it."""
+    if doc.get("parStatus") not in PAR_STATUSES:
+        errors.add("parStatus", "parStatus must be one of " + ", ".join(PAR_STATUSES))
+    _int_in(doc, "parReferenceTimeout", PAR_TIMEOUT, "seconds", errors)
+    _int_in(doc, "parReferenceLength", PAR_LENGTH, "bytes", errors)
 
 
 def put(model: ConfigModel, body: dict[str, Any]) -> dict[str, Any]:

@@ -43,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "restrictToDefaultAccessTokenManager": False,
     "validateUsingAllEligibleAtms": False,
     "requireProofKeyForCodeExchange": False,
+    "requirePushedAuthorizationRequests": False,
     "clientSecretRetentionPeriodType": "SERVER_DEFAULT",
     "refreshTokenRollingGracePeriodType": "SERVER_DEFAULT",
     "deviceFlowSettingType": "SERVER_DEFAULT",

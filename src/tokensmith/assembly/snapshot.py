@@ -51,6 +51,7 @@ class RuntimeClient:
     grant_lifetime_override: bool = False  # persistentGrantExpirationType is not SERVER_DEFAULT
     grant_lifetime: float | None = None  # with the override: seconds, None for INDEFINITE_EXPIRY
     device: DeviceOverride | None = None  # deviceFlowSettingType OVERRIDE_SERVER_DEFAULT: its overrides
+    require_par: bool = False  # requirePushedAuthorizationRequests (RFC 9126)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,28 @@ class CodeSettings:
 
 
 @dataclass(frozen=True)
+class ParSettings:
+    """The pushed authorization request settings (RFC 9126) the PAR and authorization endpoints read."""
+
+    status: str = "ENABLED"  # parStatus: DISABLED | ENABLED | REQUIRED
+    timeout: float = 60.0  # parReferenceTimeout, seconds a request_uri is valid
+    length: int = 24  # parReferenceLength, bytes of randomness in a request_uri
+
+    @property
+    def enabled(self) -> bool:
+        return self.status != "DISABLED"
+
+    @property
+    def required(self) -> bool:
+        return self.status == "REQUIRED"
+
+
+def _par(auth: dict[str, Any]) -> ParSettings:
+    return ParSettings(str(auth.get("parStatus") or "ENABLED"), float(auth.get("parReferenceTimeout") or 60),
+                       int(auth.get("parReferenceLength") or 24))
+
+
+@dataclass(frozen=True)
 class Scopes:
     common: frozenset[str] = frozenset()
     exclusive: frozenset[str] = frozenset()
@@ -144,6 +167,7 @@ class Snapshot:
     exchange: CompiledExchange = field(default_factory=CompiledExchange)  # token exchange policies, groups
     codes: CodeSettings = field(default_factory=CodeSettings)  # the authorization code grant
     device: DeviceSettings = field(default_factory=DeviceSettings)  # the device authorization grant
+    par: ParSettings = field(default_factory=ParSettings)  # pushed authorization requests
     base_url: str = ""  # /serverSettings federationInfo.baseUrl ("": none; see tokensmith.publicurl)
 
     def atm_for_resource(self, resource: str) -> str | None:
@@ -180,6 +204,7 @@ def _client(doc: dict[str, Any]) -> RuntimeClient:
         response_types=frozenset(doc.get("restrictedResponseTypes") or ()),
         **_grant_lifetime(doc),
         device=_device_override(doc),
+        require_par=bool(doc.get("requirePushedAuthorizationRequests")),
     )
 
 
@@ -261,6 +286,7 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
                                                                                   or 30),
                            bool(auth.get("disallowPlainPKCE")), bool(auth.get("includeIssuerInAuthorizationResponse"))),
         device=_device_settings(auth),
+        par=_par(auth),
         base_url=str((((model.get(SETTINGS, "serverSettings") or {}).get("federationInfo")) or {})
                      .get("baseUrl") or "").rstrip("/"),
     )

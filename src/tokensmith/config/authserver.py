@@ -47,6 +47,10 @@ DEFAULTS: dict[str, Any] = {
     "devicePollingInterval": 5,
     "activationCodeCheckMode": "AFTER_AUTHENTICATION",
     "bypassActivationCodeConfirmation": False,
+    # pushed authorization requests (RFC 9126)
+    "parStatus": "ENABLED",
+    "parReferenceTimeout": 60,
+    "parReferenceLength": 24,
 }
 
 

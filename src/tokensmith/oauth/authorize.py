@@ -1,10 +1,14 @@
 """The authorization endpoint (RFC 6749 §4.1, PKCE RFC 7636, RFC 9207 ``iss``): ``GET`` or ``POST
 /as/authorization.oauth2``.
 
-The request is checked in two halves. Until the client and its redirect URI are known to be good,
+The request is checked in two halves, by the same function as a pushed request
+(:mod:`tokensmith.oauth.authz_request`). Until the client and its redirect URI are known to be good,
 every problem is shown to the user on an error page and nothing is sent anywhere: redirecting to an
 unverified URI would make this server an open redirector (RFC 6749 §4.1.2.1, §10.15). After that,
-problems go back to the client as an error response on its redirect URI.
+problems go back to the client as an error response on its redirect URI. A request with
+``request_uri`` stands for the parameters the client pushed to the PAR endpoint (RFC 9126,
+:mod:`tokensmith.oauth.pushed`); they are taken from the token state once and checked again here,
+since the configuration may have changed since they were pushed.
 
 A good request gets the sign-in page; the in-progress request lives in a sealed cookie
 (:mod:`tokensmith.oauth.authz_flow`). The sign-in and consent forms post back to this endpoint with
@@ -18,7 +22,6 @@ is stored in the token state and sent to the client.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -26,30 +29,19 @@ from urllib.parse import parse_qsl
 from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError
 from tokensmith.httpmsg import MAX_FORM_PARAMS, Request, Response
-from tokensmith.oauth import scopes as scope_rules
-from tokensmith.oauth.authz_flow import FLOW_LIFETIME, Flow, clear_cookie, cookie_value, seal, set_cookie, unseal
+from tokensmith.oauth.authz_flow import Flow, clear_cookie, cookie_value, seal, set_cookie, unseal
 from tokensmith.oauth.authz_pages import consent_page, error_page, origin, respond, signin_page
+from tokensmith.oauth.authz_request import RESPONSE_MODES as RESPONSE_MODES  # metadata reads it from here
+from tokensmith.oauth.authz_request import Refused, RequestError, check_request
 from tokensmith.oauth.grants import issuing
 from tokensmith.oauth.grants.password import admit_user
+from tokensmith.oauth.pushed import redeem
 from tokensmith.pcv.verified import VERIFIED_PASSWORDS
 from tokensmith.state.base import CodeRecord, token_digest
 from tokensmith.worker import Runtime
 
 if TYPE_CHECKING:
     from tokensmith.assembly.snapshot import RuntimeClient, Snapshot
-
-PKCE_VALUE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # RFC 7636 §4.1-4.2: unreserved, 43 to 128
-RESPONSE_MODES = ("query", "form_post")
-CHALLENGE_METHODS = ("S256", "plain")
-MAX_STATE = 2048  # characters of state echoed back
-
-
-class _Refused(Exception):
-    """A request problem shown on the error page, never sent to the (unverified) redirect URI."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _params(request: Request) -> dict[str, str]:
@@ -60,21 +52,21 @@ def _params(request: Request) -> dict[str, str]:
     elif request.method == "POST":
         if request.headers.get("content-type", "").split(";", 1)[0].strip().lower() != (
                 "application/x-www-form-urlencoded"):
-            raise _Refused("The request body must be application/x-www-form-urlencoded")
+            raise Refused("The request body must be application/x-www-form-urlencoded")
         try:
             text = request.body.decode("utf-8")
         except UnicodeDecodeError:
-            raise _Refused("The request is not valid UTF-8") from None
+            raise Refused("The request is not valid UTF-8") from None
     else:
-        raise _Refused("The authorization endpoint accepts only GET and POST", 405)
+        raise Refused("The authorization endpoint accepts only GET and POST", 405)
     try:
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_PARAMS, errors="strict")
     except (ValueError, UnicodeDecodeError):
-        raise _Refused("The request parameters are not valid") from None
+        raise Refused("The request parameters are not valid") from None
     params: dict[str, str] = {}
     for name, value in pairs:
         if name in params:
-            raise _Refused(f"Parameter '{name}' appears more than once")
+            raise Refused(f"Parameter '{name}' appears more than once")
         params[name] = value
     return {k: v for k, v in params.items() if v != ""}
 
@@ -85,50 +77,12 @@ async def authorization_endpoint(rt: Runtime, request: Request, issuer: str) -> 
         params = _params(request)
         if request.method == "POST" and "pf.action" in params:
             return await _form(rt, request, params, issuer)
-        return await _start(rt, request, params, issuer)
-    except _Refused as refused:
+        return await _start(rt, params, issuer)
+    except Refused as refused:
         response = error_page(str(refused), refused.status)
         if refused.status == 405:
             response.headers.append((b"allow", b"GET, POST"))
         return response
-
-
-def _verified_client(snapshot: Snapshot, params: dict[str, str]) -> tuple[RuntimeClient, str, str | None]:
-    """The client, the redirect URI the response goes to and the one the request sent (RFC 6749 §3.1.2.3:
-    exact string match; a client with a single registered URI may leave it out)."""
-    client_id = params.get("client_id")
-    if client_id is None:
-        raise _Refused("The request names no client (client_id is missing)")
-    client = snapshot.clients.get(client_id)
-    if client is None or not client.enabled:
-        raise _Refused("The application is not known to this server, or is disabled")
-    sent = params.get("redirect_uri")
-    if sent is None:
-        if len(client.redirect_uris) != 1:
-            raise _Refused("The request has no redirect_uri, and the application does not have exactly one "
-                           "registered")
-        return client, client.redirect_uris[0], None
-    if sent not in client.redirect_uris:
-        raise _Refused("The redirect_uri is not registered for this application")
-    return client, sent, sent
-
-
-def _challenge(snapshot: Snapshot, client: RuntimeClient, params: dict[str, str]) -> tuple[str, str]:
-    challenge, method = params.get("code_challenge"), params.get("code_challenge_method")
-    if challenge is None:
-        if method is not None:
-            raise OAuthError("invalid_request", "code_challenge_method was sent without code_challenge")
-        if client.require_pkce:
-            raise OAuthError("invalid_request", "This client must send a PKCE code_challenge (RFC 7636)")
-        return "", ""
-    method = method or "plain"  # RFC 7636 §4.3: plain when the method is left out
-    if method not in CHALLENGE_METHODS:
-        raise OAuthError("invalid_request", f"code_challenge_method '{method}' is not supported; use S256")
-    if method == "plain" and snapshot.codes.disallow_plain_pkce:
-        raise OAuthError("invalid_request", "The plain code_challenge_method is not allowed; use S256")
-    if not PKCE_VALUE.match(challenge):
-        raise OAuthError("invalid_request", "code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~")
-    return challenge, method
 
 
 def _error_params(error: OAuthError, state: str | None, issuer: str) -> dict[str, str]:
@@ -141,50 +95,34 @@ def _error_params(error: OAuthError, state: str | None, issuer: str) -> dict[str
     return params
 
 
-async def _start(rt: Runtime, request: Request, params: dict[str, str], issuer: str) -> Response:
+async def _start(rt: Runtime, params: dict[str, str], issuer: str) -> Response:
+    """A new authorization request, sent whole or as a reference to a pushed one (``request_uri``)."""
     snapshot = rt.snapshot()
-    client, redirect_uri, sent = _verified_client(snapshot, params)
-    state = params.get("state")
-    if state is not None and len(state) > MAX_STATE:
-        raise _Refused(f"The state parameter is longer than {MAX_STATE} characters")
-    mode = params.get("response_mode", "query")
-    if mode not in RESPONSE_MODES:
-        mode = "query"
-        error = OAuthError("invalid_request", "response_mode must be query or form_post")
-        return respond(redirect_uri, _error_params(error, state, issuer), mode)
+    now = rt.clock.now()
+    pushed = "request_uri" in params
+    if pushed:
+        params = await redeem(rt, snapshot, params, now)
     try:
-        flow = _check(snapshot, client, params, redirect_uri, sent, state, mode, rt.clock.now())
+        flow = check_request(snapshot, params, now, pushed=pushed)
+    except RequestError as refused:
+        return respond(refused.redirect_uri, _error_params(refused.error, refused.state, issuer),
+                       refused.response_mode)
+    try:
+        _can_sign_in(snapshot, params)
     except OAuthError as error:
-        return respond(redirect_uri, _error_params(error, state, issuer), mode)
+        return respond(flow.redirect_uri, _error_params(error, flow.state, issuer), flow.response_mode)
     secure = issuer.startswith("https:")
-    return signin_page(client.name, flow.csrf, origin(redirect_uri), username=params.get("login_hint", ""),
+    client = snapshot.clients[flow.client_id]
+    return signin_page(client.name, flow.csrf, origin(flow.redirect_uri), username=params.get("login_hint", ""),
                        extra=[set_cookie(seal(rt.box, flow), secure)])
 
 
-def _check(snapshot: Snapshot, client: RuntimeClient, params: dict[str, str], redirect_uri: str,
-           sent: str | None, state: str | None, mode: str, now: float) -> Flow:
-    """The flow for a request from a verified client, or the OAuth error for its redirect URI."""
-    if "request" in params:
-        raise OAuthError("request_not_supported", "Request objects are not supported")
-    if "request_uri" in params:
-        raise OAuthError("request_uri_not_supported", "Pushed and referenced requests are not supported")
-    response_type = params.get("response_type")
-    if response_type is None:
-        raise OAuthError("invalid_request", "response_type is required")
-    if response_type != "code":
-        raise OAuthError("unsupported_response_type", "Only response_type=code is supported")
-    if "AUTHORIZATION_CODE" not in client.grant_types:
-        raise OAuthError("unauthorized_client", "This client may not use the authorization code grant")
-    if client.response_types and "code" not in client.response_types:  # restrictedResponseTypes
-        raise OAuthError("unauthorized_client", "This client may not use response_type=code")
-    challenge, method = _challenge(snapshot, client, params)
-    names = scope_rules.grant(params.get("scope"), client, snapshot.scopes)
+def _can_sign_in(snapshot: Snapshot, params: dict[str, str]) -> None:
+    """What the sign-in itself needs, checked when the user arrives (also for a pushed request)."""
     if params.get("prompt") == "none":
         raise OAuthError("login_required", "The user must sign in")
     if not snapshot.validators:
         raise OAuthError("server_error", "No password credential validator is configured to sign users in")
-    return Flow(client.client_id, redirect_uri, sent, state, challenge, method, " ".join(names), mode,
-                now + FLOW_LIFETIME)
 
 
 async def _form(rt: Runtime, request: Request, params: dict[str, str], issuer: str) -> Response:
@@ -194,15 +132,15 @@ async def _form(rt: Runtime, request: Request, params: dict[str, str], issuer: s
     value = cookie_value(request.headers)
     flow = unseal(rt.box, value, now) if value is not None else None
     if flow is None:
-        raise _Refused("This sign-in has expired or was started in another browser. Return to the application "
+        raise Refused("This sign-in has expired or was started in another browser. Return to the application "
                        "and start again.")
     if not flow.csrf_ok(params.get("pf.csrf")):
-        raise _Refused("The form was not sent by this sign-in (its security token is missing or wrong). Return "
+        raise Refused("The form was not sent by this sign-in (its security token is missing or wrong). Return "
                        "to the application and start again.")
     snapshot = rt.snapshot()
     client = snapshot.clients.get(flow.client_id)
     if client is None or not client.enabled or flow.redirect_uri not in client.redirect_uris:
-        raise _Refused("The application is no longer known to this server, or is disabled")
+        raise Refused("The application is no longer known to this server, or is disabled")
     action = params["pf.action"]
     if action == "signin" and flow.stage == "signin":
         return await _signin(rt, snapshot, client, flow, params, request.client_ip, issuer, secure)
@@ -212,7 +150,7 @@ async def _form(rt: Runtime, request: Request, params: dict[str, str], issuer: s
             return respond(flow.redirect_uri, _error_params(error, flow.state, issuer), flow.response_mode,
                            [clear_cookie(secure)])
         return await _issue_code(rt, snapshot, flow, issuer, secure)
-    raise _Refused("The form does not belong to this step of the sign-in. Return to the application and "
+    raise Refused("The form does not belong to this step of the sign-in. Return to the application and "
                    "start again.")
 
 

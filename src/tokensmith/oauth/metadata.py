@@ -27,7 +27,7 @@ def device_metadata(base: str) -> dict[str, Any]:
 
 def metadata(snapshot: Snapshot, base: str) -> dict[str, Any]:
     scopes = sorted(snapshot.scopes.common | set(snapshot.scopes.common_groups))
-    return {
+    doc = {
         "issuer": base,
         "authorization_endpoint": f"{base}/as/authorization.oauth2",
         "token_endpoint": f"{base}/as/token.oauth2",
@@ -45,6 +45,17 @@ def metadata(snapshot: Snapshot, base: str) -> dict[str, Any]:
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         **device_metadata(base),
     }
+    doc.update(_par_metadata(snapshot, base))
+    return doc
+
+
+def _par_metadata(snapshot: Snapshot, base: str) -> dict[str, Any]:
+    """RFC 9126 §5: the PAR endpoint (left out while ``parStatus`` is DISABLED) and whether every
+    authorization request must come through it."""
+    if not snapshot.par.enabled:
+        return {}
+    return {"pushed_authorization_request_endpoint": f"{base}/as/par.oauth2",
+            "require_pushed_authorization_requests": snapshot.par.required}
 
 
 def metadata_endpoint(snapshot: Snapshot, base: str) -> Response:

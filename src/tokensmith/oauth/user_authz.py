@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError
 from tokensmith.httpmsg import Request, Response
-from tokensmith.oauth.authorize import _params, _Refused, check_sign_in
+from tokensmith.oauth.authorize import _params, check_sign_in
 from tokensmith.oauth.authz_flow import FLOW_LIFETIME, cookie_header, cookie_value, seal_as, unseal_as
 from tokensmith.oauth.authz_pages import consent_page, error_page, signin_page
+from tokensmith.oauth.authz_request import Refused
 from tokensmith.oauth.clientauth import admit
 from tokensmith.oauth.device import display, normalize_user_code, user_code_digest
 from tokensmith.oauth.device_pages import ACTION, code_page, done_page
@@ -86,7 +87,7 @@ async def user_authorization_endpoint(rt: Runtime, request: Request, issuer: str
         entered = params.get("user_code", "")[:MAX_ENTERED]
         flow = DeviceFlow(rt.clock.now() + FLOW_LIFETIME, entered=entered, from_link=bool(entered))
         return await _next(rt, flow, request.client_ip, secure)
-    except _Refused as refused:
+    except Refused as refused:
         response = error_page(str(refused), refused.status)
         if refused.status == 405:
             response.headers.append((b"allow", b"GET, POST"))
@@ -139,12 +140,12 @@ async def _next(rt: Runtime, flow: DeviceFlow, address: str, secure: bool) -> Re
         flow = replace(flow, user_hash=found.user_hash, client_id=found.client_id)
     client = _device_client(snapshot, flow.client_id) if flow.client_id else None
     if flow.client_id and client is None:
-        raise _Refused("The application is no longer known to this server, or is disabled")
+        raise Refused("The application is no longer known to this server, or is disabled")
     if not flow.signed_in:
         name = client.name if client is not None else "your device"
         return signin_page(name, flow.csrf, SELF, extra=_cookie(rt, flow, secure), action=ACTION)
     if not flow.user_hash or client is None:  # cannot happen: the code step comes first once signed in
-        raise _Refused("The form does not belong to this step. Open the address shown on your device again.")
+        raise Refused("The form does not belong to this step. Open the address shown on your device again.")
     if client.bypass_approval:
         return await _decide(rt, client, flow, True, secure)
     record = await rt.state.get_device(bytes.fromhex(flow.user_hash))
@@ -156,11 +157,11 @@ async def _form(rt: Runtime, request: Request, params: dict[str, str], secure: b
     """A post of one of the page's forms: only with the flow's cookie and its CSRF token."""
     flow = _flow(rt, request, rt.clock.now())
     if flow is None:
-        raise _Refused("This page has expired or was opened in another browser. Open the address shown on your "
+        raise Refused("This page has expired or was opened in another browser. Open the address shown on your "
                        "device again.")
     presented = params.get("pf.csrf")
     if presented is None or not _same(presented, flow.csrf):
-        raise _Refused("The form was not sent by this page (its security token is missing or wrong). Open the "
+        raise Refused("The form was not sent by this page (its security token is missing or wrong). Open the "
                        "address shown on your device again.")
     action, address = params["pf.action"], request.client_ip
     if action == "code" and not flow.user_hash:
@@ -184,9 +185,9 @@ async def _form(rt: Runtime, request: Request, params: dict[str, str], secure: b
     if action in ("allow", "deny") and flow.user_hash and flow.signed_in:
         client = _device_client(rt.snapshot(), flow.client_id)
         if client is None:
-            raise _Refused("The application is no longer known to this server, or is disabled")
+            raise Refused("The application is no longer known to this server, or is disabled")
         return await _decide(rt, client, flow, action == "allow", secure)
-    raise _Refused("The form does not belong to this step. Open the address shown on your device again.")
+    raise Refused("The form does not belong to this step. Open the address shown on your device again.")
 
 
 def _same(presented: str, expected: str) -> bool:
@@ -197,5 +198,5 @@ async def _decide(rt: Runtime, client: RuntimeClient, flow: DeviceFlow, approved
     done = await rt.state.decide_device(bytes.fromhex(flow.user_hash), rt.clock.now(), approved, flow.user_key,
                                         flow.validator_id, flow.user_attributes)
     if not done:
-        raise _Refused("This code has expired or was already used. Start again on your device.")
+        raise Refused("This code has expired or was already used. Start again on your device.")
     return done_page(client.name, approved, [cookie_header(COOKIE, COOKIE_PATH, "", secure, 0)])

@@ -20,6 +20,7 @@ from tokensmith.oauth.device import device_authorization_endpoint
 from tokensmith.oauth.introspect import introspection_endpoint
 from tokensmith.oauth.jwks import Publisher
 from tokensmith.oauth.metadata import metadata_endpoint
+from tokensmith.oauth.par import par_endpoint
 from tokensmith.oauth.revoke import revocation_endpoint
 from tokensmith.oauth.token import token_endpoint
 from tokensmith.oauth.user_authz import user_authorization_endpoint
@@ -66,6 +67,8 @@ class RuntimeApp:
 
         async def user_authz(request: Request) -> Response:
             return await user_authorization_endpoint(rt, request, node.base_url())
+        async def par(request: Request) -> Response:
+            return await par_endpoint(rt, request)
 
         async def introspect(request: Request) -> Response:
             return await introspection_endpoint(rt, request)
@@ -89,6 +92,7 @@ class RuntimeApp:
             "/as/authorization.oauth2": authorize,
             "/as/device_authz.oauth2": device_authz,
             "/as/user_authz.oauth2": user_authz,
+            "/as/par.oauth2": par,
             "/as/introspect.oauth2": introspect,
             "/as/revoke_token.oauth2": revoke,
             "/.well-known/oauth-authorization-server": metadata,

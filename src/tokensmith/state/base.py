@@ -172,6 +172,27 @@ def device_decision(record: DeviceRecord, now: float, approved: bool, user_key: 
 
 
 @dataclass(frozen=True, slots=True)
+class PushedRequestRecord:
+    """A pushed authorization request (RFC 9126), stored by the SHA-256 digest of its ``request_uri``
+    (the reference itself is never stored, so a copy of the store cannot be replayed at the
+    authorization endpoint). ``params`` are the authorization request parameters as the client pushed
+    them, without its credentials; ``client_id`` is the authenticated client the reference is bound to."""
+
+    ref_hash: bytes
+    client_id: str
+    params: dict[str, str]
+    expires_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The record's body as the persistent stores keep it (everything but the digest)."""
+        return {"c": self.client_id, "p": self.params, "e": self.expires_at}
+
+    @classmethod
+    def from_json(cls, ref_hash: bytes, body: dict[str, Any]) -> PushedRequestRecord:
+        return cls(ref_hash, body["c"], dict(body["p"]), float(body["e"]))
+
+
+@dataclass(frozen=True, slots=True)
 class SharedValue:
     """A small value every worker and node must agree on (for example key-rotation state)."""
 
@@ -277,6 +298,15 @@ class TokenState(Protocol):
     async def poll_device(self, device_hash: bytes, client_id: str, now: float) -> tuple[str, DeviceRecord] | None:
         """One poll (:func:`device_poll`) applied atomically across workers and nodes: the outcome and
         the record as it was before the poll. None for an unknown (or forgotten) device code."""
+    async def put_pushed(self, record: PushedRequestRecord) -> None:
+        """Store a pushed authorization request until it expires (a second record with the same digest
+        is an error)."""
+        ...
+
+    async def take_pushed(self, ref_hash: bytes) -> PushedRequestRecord | None:
+        """Remove and return a pushed authorization request, atomically across workers and nodes: of
+        racing takes exactly one gets the record. None when unknown, already taken or purged; whether it
+        has expired is the caller's check against its clock."""
         ...
 
     async def revoke_jti(self, jti_key: str, expires_at: float) -> None:

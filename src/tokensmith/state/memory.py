@@ -16,6 +16,7 @@ from tokensmith.state.base import (
     GrantRecord,
     GuessCount,
     GuessRule,
+    PushedRequestRecord,
     SharedValue,
     device_decision,
     device_poll,
@@ -33,6 +34,7 @@ class MemoryTokenState(DigestKeys):
         self.codes: dict[bytes, tuple[CodeRecord, int]] = {}  # digest -> record, times taken
         self.devices: dict[bytes, DeviceRecord] = {}  # device code digest -> record
         self.device_users: dict[bytes, bytes] = {}  # user code digest -> device code digest
+        self.pushed: dict[bytes, PushedRequestRecord] = {}  # digest of the request_uri -> record
         self.writes = 0
 
     async def put_token(self, record: AccessTokenRecord) -> None:
@@ -143,6 +145,17 @@ class MemoryTokenState(DigestKeys):
             self.writes += 1
             self.devices[device_hash] = changed
         return outcome, record
+    async def put_pushed(self, record: PushedRequestRecord) -> None:
+        if record.ref_hash in self.pushed:
+            raise ValueError("a pushed request with this digest already exists")
+        self.writes += 1
+        self.pushed[record.ref_hash] = record
+
+    async def take_pushed(self, ref_hash: bytes) -> PushedRequestRecord | None:
+        found = self.pushed.pop(ref_hash, None)
+        if found is not None:
+            self.writes += 1
+        return found
 
     async def revoke_jti(self, jti_key: str, expires_at: float) -> None:
         self.writes += 1
@@ -195,6 +208,8 @@ class MemoryTokenState(DigestKeys):
             del self.codes[code]
         for device in [r for r in self.devices.values() if r.expires_at + CODE_MEMORY <= now]:
             del self.devices[device.device_hash], self.device_users[device.user_hash]
+        for ref in [k for k, r in self.pushed.items() if r.expires_at <= now]:
+            del self.pushed[ref]
         for key in [k for k, until in self.denied.items() if until <= now]:
             del self.denied[key]
         doomed = [h for h, r in self.tokens.items() if r.expires_at <= now]

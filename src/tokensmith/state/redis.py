@@ -1,19 +1,17 @@
 """Redis token state: the cluster backend (one primary, its replicas, optionally Sentinel).
 
-* Only digests of token values are stored (see :mod:`tokensmith.state.redis_scripts` for the key
-  layout); every record expires with its token, so Redis purges by itself.
+* Only digests of token values are stored (key layout: :mod:`tokensmith.state.redis_scripts`), each
+  record expiring with its token. Device authorizations and pushed requests have their own modules.
 * Every write that must not be lost or half-done is one Lua script on the primary: issuance,
   extension, revocation, grant revocation, refresh rolling, denylist entries and compare-and-set.
 * After a write the connection that wrote it sends ``WAIT`` for the number of replica
   acknowledgements that the access token manager's "Mode for Synchronous RPC" asks for, for at most
   its "RPC Timeout" (see :mod:`tokensmith.state.replication`). A timeout on issuance (a new token,
-  grant or rolled refresh token) undoes the write and answers 503 ``temporarily_unavailable``: no
-  token is handed out that the mode does not protect. A timeout on revocation, extension, the
-  denylist or a shared value is counted and logged; the change stands on the primary and reaches
-  the replicas as they catch up.
-* Token lookups go to this region's replica when one is configured; a token the replica does not
-  know (yet) is looked up on the primary before it is declared unknown. A replica that fails is
-  skipped for a few seconds. Grants, shared values and all writes use the primary.
+  grant or rolled refresh token) undoes the write and answers 503 ``temporarily_unavailable``. A
+  timeout on revocation, extension, the denylist or a shared value is counted and logged; the change
+  stands on the primary and reaches the replicas as they catch up.
+* Token lookups go to this region's replica when configured (one it does not know yet is looked up on
+  the primary; a failing replica is skipped for a few seconds); the rest uses the primary.
 """
 
 from __future__ import annotations
@@ -42,6 +40,7 @@ from tokensmith.state.redis_clients import PRIMARY_SOCKET_TIMEOUT, primary_clien
 from tokensmith.state.redis_codes import RedisCodes
 from tokensmith.state.redis_device import RedisDevices
 from tokensmith.state.redis_guesses import RedisGuesses
+from tokensmith.state.redis_par import RedisPushed
 from tokensmith.state.redis_url import parse_redis_url
 from tokensmith.state.replication import DEFAULT_POLICY, SyncPolicy, required_acks
 
@@ -103,9 +102,10 @@ class RedisTokenState(DigestKeys):
         self.clear_guesses, self.unlock_guesses = guesses.clear_guesses, guesses.unlock_guesses
         codes = RedisCodes(self)  # authorization codes (redis_codes.py)
         self.put_code, self.take_code, self.record_code_issue = codes.put_code, codes.take_code, codes.record_code_issue
-        devices = RedisDevices(self)  # device authorizations (redis_device.py)
-        self.put_device, self.get_device = devices.put_device, devices.get_device
-        self.decide_device, self.poll_device = devices.decide_device, devices.poll_device
+        d, p = RedisDevices(self), RedisPushed(self)
+        self.put_device, self.get_device, self.decide_device, self.poll_device = (d.put_device, d.get_device,
+                                                                                  d.decide_device, d.poll_device)
+        self.put_pushed, self.take_pushed = p.put_pushed, p.take_pushed
 
     @classmethod
     def from_url(cls, url: str, replica_url: str | None = None, **kw: Any) -> RedisTokenState:

@@ -30,6 +30,7 @@ from tokensmith.state.locator import TokenLocator
 from tokensmith.state.sqlite_codes import SqliteCodes
 from tokensmith.state.sqlite_device import SqliteDevices
 from tokensmith.state.sqlite_guesses import SqliteGuesses
+from tokensmith.state.sqlite_par import SqlitePushed
 from tokensmith.state.sqlite_writer import GroupCommitter
 
 SCHEMA = """
@@ -162,7 +163,7 @@ def _grant(row: Sequence[Any]) -> GrantRecord:
     return GrantRecord(row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]), row[7], row[8])
 
 
-class SqliteTokenState(SqliteGuesses, SqliteCodes, SqliteDevices):
+class SqliteTokenState(SqliteGuesses, SqliteCodes, SqliteDevices, SqlitePushed):
     """Access tokens are keyed by :class:`tokensmith.state.locator.TokenLocator` keys (an issue-order
     sequence, then the value's digest), so new rows land at the end of the tree; ``locator_key`` is
     the node's key for it (derived from the master key: every worker and restart must share it)."""
@@ -182,6 +183,7 @@ class SqliteTokenState(SqliteGuesses, SqliteCodes, SqliteDevices):
         SqliteGuesses.__init__(self, self._conn, self._writer, path)
         SqliteCodes.__init__(self, self._conn, self._writer)  # authorization codes (sqlite_codes.py)
         SqliteDevices.__init__(self, self._conn, self._writer)  # device authorizations (sqlite_device.py)
+        SqlitePushed.__init__(self, self._conn, self._writer)  # pushed authorization requests (sqlite_par.py)
         self._checkpointer = _Checkpointer(path) if checkpoint else None
         if self._checkpointer is not None:
             self._checkpointer.start()
@@ -302,6 +304,7 @@ class SqliteTokenState(SqliteGuesses, SqliteCodes, SqliteDevices):
         await self.purge_guesses(now, PURGE_BATCH)
         await self.purge_codes(now, PURGE_BATCH)
         await self.purge_devices(now, PURGE_BATCH)
+        await self.purge_pushed(now, PURGE_BATCH)
         await self._write("DELETE FROM denied_jtis WHERE jti_key IN "
                           "(SELECT jti_key FROM denied_jtis WHERE expires_at <= ? LIMIT ?)", (now, PURGE_BATCH))
         tokens = await self._write(
