@@ -201,3 +201,15 @@ async def test_the_flow_cookie_is_secure_when_the_issuer_is_https(configured: Ad
     assert query_of(page.headers["location"])["iss"] == "https://sso.example.com"
     page = await runtime.client.get(AUTHZ, params=START)
     assert "; Secure" in page.headers["set-cookie"]
+
+
+async def test_a_request_without_state_gets_its_code_without_state(configured: Admin, runtime: Runtime) -> None:
+    # state is RECOMMENDED, not required (RFC 6749 §4.1.1): the answer carries none when none was sent,
+    # and a state too long to carry back is refused on the page, never sent to the client.
+    http = runtime.client
+    start = await http.get(AUTHZ, params=START)
+    done = await consent(http, await sign_in(http, start))
+    assert done.status_code == 302
+    query = query_of(done.headers["location"])
+    assert query["code"] and "state" not in query
+    _no_redirect(await http.get(AUTHZ, params={**START, "state": "s" * 5000}))
