@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.authzkit import users
+from tests.conftest import REFERENCE, SIMPLE_PCV
 from tests.system.server import Server, ServerFactory
 
 CHROMIUM = "/usr/bin/chromium"
@@ -99,3 +101,35 @@ def console(browser: Any, console_server: Server) -> Iterator[Console]:
         yield Console(page, console_server)
     finally:
         page.close()
+
+
+RS = ("rs", "rs-secret-0123456789")  # a resource server: introspects the tokens the browser flows get
+
+
+def configure_sign_in(server: Server, client: dict[str, Any], **settings: Any) -> None:
+    """What the authorization and device pages need: a reference manager filled from the sign-in
+    (IDP_ADAPTER mapping of the simple validator with alice), ``client``, the resource server ``rs``
+    and authorization server settings with the scope ``read`` plus ``settings``."""
+    with server.admin() as admin:
+        for path, body in (
+            ("/oauth/accessTokenManagers", {
+                "id": "ref", "name": "Reference", "pluginDescriptorRef": {"id": REFERENCE},
+                "configuration": {"fields": []},
+                "attributeContract": {"extendedAttributes": [{"name": "user"}]}}),
+            ("/passwordCredentialValidators", {
+                "id": "simple", "name": "Simple", "pluginDescriptorRef": {"id": SIMPLE_PCV},
+                "configuration": users(("alice", "alice-password-1"))}),
+            ("/oauth/accessTokenMappings", {
+                "context": {"type": "IDP_ADAPTER", "contextRef": {"id": "simple"}},
+                "accessTokenManagerRef": {"id": "ref"},
+                "attributeContractFulfillment": {"user": {"source": {"type": "ADAPTER"}, "value": "username"}}}),
+            ("/oauth/clients", client),
+            ("/oauth/clients", {
+                "clientId": "rs", "name": "rs", "grantTypes": ["ACCESS_TOKEN_VALIDATION"],
+                "clientAuth": {"type": "SECRET", "secret": RS[1]}}),
+        ):
+            response = admin.post(path, json=body)
+            assert response.status_code == 201, response.text
+        body = {"authorizationCodeEntropy": 30, "authorizationCodeTimeout": 60, "refreshRollingInterval": 0,
+                "refreshTokenLength": 42, "scopes": [{"name": "read", "description": "Read your data"}], **settings}
+        assert admin.put("/oauth/authServerSettings", json=body).status_code == 200

@@ -11,46 +11,21 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from tests.authzkit import pkce, query_of, users
-from tests.browser.conftest import ARTIFACTS, PASSWORD
-from tests.conftest import REFERENCE, SIMPLE_PCV
+from tests.authzkit import pkce, query_of
+from tests.browser.conftest import ARTIFACTS, PASSWORD, RS, configure_sign_in
 from tests.system.server import Server, ServerFactory, free_ports
 
 pytestmark = pytest.mark.system
 CALLBACK_PORT = free_ports(1)[0]  # nothing listens here: the browser's request is intercepted
 CALLBACK = f"http://127.0.0.1:{CALLBACK_PORT}/cb"
 WEB = ("web", "web-secret-0123456789")
-RS = ("rs", "rs-secret-0123456789")
 
 
 def _configure(server: Server) -> None:
-    with server.admin() as admin:
-        for path, body in (
-            ("/oauth/accessTokenManagers", {
-                "id": "ref", "name": "Reference", "pluginDescriptorRef": {"id": REFERENCE},
-                "configuration": {"fields": []},
-                "attributeContract": {"extendedAttributes": [{"name": "user"}]}}),
-            ("/passwordCredentialValidators", {
-                "id": "simple", "name": "Simple", "pluginDescriptorRef": {"id": SIMPLE_PCV},
-                "configuration": users(("alice", "alice-password-1"))}),
-            ("/oauth/accessTokenMappings", {
-                "context": {"type": "IDP_ADAPTER", "contextRef": {"id": "simple"}},
-                "accessTokenManagerRef": {"id": "ref"},
-                "attributeContractFulfillment": {"user": {"source": {"type": "ADAPTER"}, "value": "username"}}}),
-            ("/oauth/clients", {
-                "clientId": "web", "name": "Example Web App", "grantTypes": ["AUTHORIZATION_CODE"],
-                "clientAuth": {"type": "SECRET", "secret": WEB[1]}, "redirectUris": [CALLBACK],
-                "requireProofKeyForCodeExchange": True}),
-            ("/oauth/clients", {
-                "clientId": "rs", "name": "rs", "grantTypes": ["ACCESS_TOKEN_VALIDATION"],
-                "clientAuth": {"type": "SECRET", "secret": RS[1]}}),
-        ):
-            response = admin.post(path, json=body)
-            assert response.status_code == 201, response.text
-        settings = {"authorizationCodeEntropy": 30, "authorizationCodeTimeout": 60, "refreshRollingInterval": 0,
-                    "refreshTokenLength": 42, "scopes": [{"name": "read", "description": "Read your data"}],
-                    "disallowPlainPKCE": True}
-        assert admin.put("/oauth/authServerSettings", json=settings).status_code == 200
+    configure_sign_in(server, {
+        "clientId": "web", "name": "Example Web App", "grantTypes": ["AUTHORIZATION_CODE"],
+        "clientAuth": {"type": "SECRET", "secret": WEB[1]}, "redirectUris": [CALLBACK],
+        "requireProofKeyForCodeExchange": True}, disallowPlainPKCE=True)
 
 
 @pytest.fixture(scope="module")

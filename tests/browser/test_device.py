@@ -12,43 +12,17 @@ from typing import Any
 
 import pytest
 
-from tests.authzkit import users
-from tests.browser.conftest import ARTIFACTS, PASSWORD
-from tests.conftest import REFERENCE, SIMPLE_PCV
+from tests.browser.conftest import ARTIFACTS, PASSWORD, RS, configure_sign_in
 from tests.system.server import Server, ServerFactory
 
 pytestmark = pytest.mark.system
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-RS = ("rs", "rs-secret-0123456789")
 
 
 def _configure(server: Server) -> None:
-    with server.admin() as admin:
-        for path, body in (
-            ("/oauth/accessTokenManagers", {
-                "id": "ref", "name": "Reference", "pluginDescriptorRef": {"id": REFERENCE},
-                "configuration": {"fields": []},
-                "attributeContract": {"extendedAttributes": [{"name": "user"}]}}),
-            ("/passwordCredentialValidators", {
-                "id": "simple", "name": "Simple", "pluginDescriptorRef": {"id": SIMPLE_PCV},
-                "configuration": users(("alice", "alice-password-1"))}),
-            ("/oauth/accessTokenMappings", {
-                "context": {"type": "IDP_ADAPTER", "contextRef": {"id": "simple"}},
-                "accessTokenManagerRef": {"id": "ref"},
-                "attributeContractFulfillment": {"user": {"source": {"type": "ADAPTER"}, "value": "username"}}}),
-            ("/oauth/clients", {
-                "clientId": "tv", "name": "Living Room TV", "grantTypes": ["DEVICE_CODE"],
-                "clientAuth": {"type": "NONE"}}),
-            ("/oauth/clients", {
-                "clientId": "rs", "name": "rs", "grantTypes": ["ACCESS_TOKEN_VALIDATION"],
-                "clientAuth": {"type": "SECRET", "secret": RS[1]}}),
-        ):
-            response = admin.post(path, json=body)
-            assert response.status_code == 201, response.text
-        settings = {"authorizationCodeEntropy": 30, "authorizationCodeTimeout": 60, "refreshRollingInterval": 0,
-                    "refreshTokenLength": 42, "scopes": [{"name": "read", "description": "Read your data"}],
-                    "devicePollingInterval": 1}
-        assert admin.put("/oauth/authServerSettings", json=settings).status_code == 200
+    configure_sign_in(server, {
+        "clientId": "tv", "name": "Living Room TV", "grantTypes": ["DEVICE_CODE"],
+        "clientAuth": {"type": "NONE"}}, devicePollingInterval=1)
 
 
 @pytest.fixture(scope="module")

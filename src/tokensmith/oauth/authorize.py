@@ -34,9 +34,8 @@ from tokensmith.oauth.authz_pages import consent_page, error_page, origin, respo
 from tokensmith.oauth.authz_request import RESPONSE_MODES as RESPONSE_MODES  # metadata reads it from here
 from tokensmith.oauth.authz_request import Refused, RequestError, check_request
 from tokensmith.oauth.grants import issuing
-from tokensmith.oauth.grants.password import admit_user
+from tokensmith.oauth.grants.password import admit_user, match_user
 from tokensmith.oauth.pushed import redeem
-from tokensmith.pcv.verified import VERIFIED_PASSWORDS
 from tokensmith.state.base import CodeRecord, token_digest
 from tokensmith.worker import Runtime
 
@@ -181,12 +180,7 @@ async def check_sign_in(rt: Runtime, snapshot: Snapshot, username: str, password
         wait = f" Try again in {math.ceil(int(retry) / 60)} minute(s)." if retry.isdigit() else " Try again later."
         return SignIn(None, "Too many failed sign-ins for this account." + wait, 429, retry)
     now = rt.clock.now()
-    matched = None
-    for validator in snapshot.validators:
-        found = await VERIFIED_PASSWORDS.validate(validator, username, password, now)
-        if found is not None:
-            matched = validator.id, found
-            break
+    matched = await match_user(snapshot, username, password, now)
     await (attempt.failed() if matched is None else attempt.succeeded())
     if matched is None:
         return SignIn(None, "The username or password is not correct.")

@@ -30,6 +30,17 @@ async def admit_user(rt: Runtime, username: str, address: str) -> Attempt:
                        "Too many failed sign-ins for this user; try again later")
 
 
+async def match_user(snapshot: Snapshot, username: str, password: str, now: float) -> tuple[str, dict[str, Any]] | None:
+    """The first validator that accepts the username and password, with the attributes it returned
+    (PingFederate tries the validators in order); None when none does. The password grant and the
+    sign-in pages both check passwords this way."""
+    for validator in snapshot.validators:
+        found = await VERIFIED_PASSWORDS.validate(validator, username, password, now)
+        if found is not None:
+            return validator.id, found
+    return None
+
+
 async def handle(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: dict[str, str],
                  context: dict[str, Any], now: float) -> Response:
     username, password = form.get("username"), form.get("password")
@@ -40,12 +51,7 @@ async def handle(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: d
     if not snapshot.validators:
         raise OAuthError("invalid_grant", "No password credential validator is configured")
     attempt = await admit_user(rt, username, str(context.get("ClientIp", "")))
-    matched = None
-    for validator in snapshot.validators:
-        found = await VERIFIED_PASSWORDS.validate(validator, username, password, now)
-        if found is not None:
-            matched = validator.id, found
-            break
+    matched = await match_user(snapshot, username, password, now)
     await (attempt.failed() if matched is None else attempt.succeeded())
     if matched is None:
         raise OAuthError("invalid_grant", "The username or password is not correct")
