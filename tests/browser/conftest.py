@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,16 @@ def configure_sign_in(server: Server, client: dict[str, Any], **settings: Any) -
         body = {"authorizationCodeEntropy": 30, "authorizationCodeTimeout": 60, "refreshRollingInterval": 0,
                 "refreshTokenLength": 42, "scopes": [{"name": "read", "description": "Read your data"}], **settings}
         assert admin.put("/oauth/authServerSettings", json=body).status_code == 200
+
+
+@contextmanager
+def sign_in_server(tmp_path_factory: pytest.TempPathFactory, name: str, client: dict[str, Any],
+                   **settings: Any) -> Iterator[Server]:
+    """A two-worker server set up by :func:`configure_sign_in`, stopped afterwards."""
+    factory = ServerFactory(tmp_path_factory.mktemp(name))
+    try:
+        server = factory(workers=2, env_password=PASSWORD)
+        configure_sign_in(server, client, **settings)
+        yield server
+    finally:
+        factory.close()

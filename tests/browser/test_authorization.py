@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from tests.authzkit import pkce, query_of
-from tests.browser.conftest import ARTIFACTS, PASSWORD, RS, configure_sign_in
-from tests.system.server import Server, ServerFactory, free_ports
+from tests.browser.conftest import ARTIFACTS, RS, sign_in_server
+from tests.system.server import Server, free_ports
 
 pytestmark = pytest.mark.system
 CALLBACK_PORT = free_ports(1)[0]  # nothing listens here: the browser's request is intercepted
@@ -21,22 +21,13 @@ CALLBACK = f"http://127.0.0.1:{CALLBACK_PORT}/cb"
 WEB = ("web", "web-secret-0123456789")
 
 
-def _configure(server: Server) -> None:
-    configure_sign_in(server, {
-        "clientId": "web", "name": "Example Web App", "grantTypes": ["AUTHORIZATION_CODE"],
-        "clientAuth": {"type": "SECRET", "secret": WEB[1]}, "redirectUris": [CALLBACK],
-        "requireProofKeyForCodeExchange": True}, disallowPlainPKCE=True)
-
-
 @pytest.fixture(scope="module")
 def authz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    factory = ServerFactory(tmp_path_factory.mktemp("authz-server"))
-    try:
-        server = factory(workers=2, env_password=PASSWORD)
-        _configure(server)
+    with sign_in_server(tmp_path_factory, "authz-server", {
+        "clientId": "web", "name": "Example Web App", "grantTypes": ["AUTHORIZATION_CODE"],
+        "clientAuth": {"type": "SECRET", "secret": WEB[1]}, "redirectUris": [CALLBACK],
+        "requireProofKeyForCodeExchange": True}, disallowPlainPKCE=True) as server:
         yield server
-    finally:
-        factory.close()
 
 
 @pytest.fixture

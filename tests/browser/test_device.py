@@ -12,28 +12,19 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, PASSWORD, RS, configure_sign_in
-from tests.system.server import Server, ServerFactory
+from tests.browser.conftest import ARTIFACTS, RS, sign_in_server
+from tests.system.server import Server
 
 pytestmark = pytest.mark.system
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
-def _configure(server: Server) -> None:
-    configure_sign_in(server, {
-        "clientId": "tv", "name": "Living Room TV", "grantTypes": ["DEVICE_CODE"],
-        "clientAuth": {"type": "NONE"}}, devicePollingInterval=1)
-
-
 @pytest.fixture(scope="module")
 def device_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    factory = ServerFactory(tmp_path_factory.mktemp("device-server"))
-    try:
-        server = factory(workers=2, env_password=PASSWORD)
-        _configure(server)
+    with sign_in_server(tmp_path_factory, "device-server", {
+        "clientId": "tv", "name": "Living Room TV", "grantTypes": ["DEVICE_CODE"],
+        "clientAuth": {"type": "NONE"}}, devicePollingInterval=1) as server:
         yield server
-    finally:
-        factory.close()
 
 
 @pytest.fixture
