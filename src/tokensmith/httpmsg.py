@@ -56,6 +56,12 @@ def parse_form(request: Request) -> dict[str, str]:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise invalid_request("The body is not a valid form") from exc
+    return form_params(text)
+
+
+def form_params(text: str) -> dict[str, str]:
+    """Form-encoded parameters, of a body or a query string: at most ``MAX_FORM_PARAMS``, strictly
+    UTF-8 after percent-decoding, no repeated name (an ``invalid_request`` error otherwise)."""
     parts = text.split("&")
     if len(parts) > MAX_FORM_PARAMS:
         raise invalid_request("The body is not a valid form")

@@ -24,11 +24,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError
-from tokensmith.httpmsg import MAX_FORM_PARAMS, Request, Response
+from tokensmith.httpmsg import Request, Response, form_params, parse_form
 from tokensmith.oauth.authz_flow import Flow, clear_cookie, cookie_value, seal, set_cookie, unseal
 from tokensmith.oauth.authz_pages import consent_page, error_page, origin, respond, signin_page
 from tokensmith.oauth.authz_request import RESPONSE_MODES as RESPONSE_MODES  # metadata reads it from here
@@ -44,29 +43,15 @@ if TYPE_CHECKING:
 
 
 def _params(request: Request) -> dict[str, str]:
-    """The request's parameters: the query of a GET, the form body of a POST. RFC 6749 §3.1: an empty
-    value counts as absent, and a repeated parameter is an error."""
-    if request.method == "GET":
-        text = request.query
-    elif request.method == "POST":
-        if request.headers.get("content-type", "").split(";", 1)[0].strip().lower() != (
-                "application/x-www-form-urlencoded"):
-            raise Refused("The request body must be application/x-www-form-urlencoded")
-        try:
-            text = request.body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise Refused("The request is not valid UTF-8") from None
-    else:
+    """The request's parameters: the query of a GET, the form body of a POST, decoded by the token
+    endpoint's rules (:func:`parse_form`). RFC 6749 §3.1: an empty value counts as absent, and a
+    repeated parameter is an error, shown on the page (the redirect URI is not trusted yet)."""
+    if request.method not in ("GET", "POST"):
         raise Refused("The authorization endpoint accepts only GET and POST", 405)
     try:
-        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_PARAMS, errors="strict")
-    except (ValueError, UnicodeDecodeError):
-        raise Refused("The request parameters are not valid") from None
-    params: dict[str, str] = {}
-    for name, value in pairs:
-        if name in params:
-            raise Refused(f"Parameter '{name}' appears more than once")
-        params[name] = value
+        params = form_params(request.query) if request.method == "GET" else parse_form(request)
+    except OAuthError as error:
+        raise Refused(error.description) from None
     return {k: v for k, v in params.items() if v != ""}
 
 
