@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from tokensmith.assembly.snapshot import RuntimeClient, Snapshot
 
 
-def _params(request: Request) -> dict[str, str]:
+def page_params(request: Request) -> dict[str, str]:
     """The request's parameters: the query of a GET, the form body of a POST, decoded by the token
     endpoint's rules (:func:`parse_form`). RFC 6749 §3.1: an empty value counts as absent, and a
     repeated parameter is an error, shown on the page (the redirect URI is not trusted yet)."""
@@ -58,15 +58,20 @@ def _params(request: Request) -> dict[str, str]:
 async def authorization_endpoint(rt: Runtime, request: Request, issuer: str) -> Response:
     """Answer one request to the authorization endpoint; ``issuer`` is this server's issuer (RFC 8414)."""
     try:
-        params = _params(request)
+        params = page_params(request)
         if request.method == "POST" and "pf.action" in params:
             return await _form(rt, request, params, issuer)
         return await _start(rt, params, issuer)
     except Refused as refused:
-        response = error_page(str(refused), refused.status)
-        if refused.status == 405:
-            response.headers.append((b"allow", b"GET, POST"))
-        return response
+        return refused_page(refused)
+
+
+def refused_page(refused: Refused) -> Response:
+    """The error page for a problem found before the redirect URI is trusted (405 names the methods)."""
+    response = error_page(str(refused), refused.status)
+    if refused.status == 405:
+        response.headers.append((b"allow", b"GET, POST"))
+    return response
 
 
 def _error_params(error: OAuthError, state: str | None, issuer: str) -> dict[str, str]:

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError
 from tokensmith.httpmsg import Request, Response
-from tokensmith.oauth.authorize import _params, check_sign_in
+from tokensmith.oauth.authorize import check_sign_in, page_params, refused_page
 from tokensmith.oauth.authz_flow import FLOW_LIFETIME, cookie_header, cookie_value, seal_as, unseal_as
-from tokensmith.oauth.authz_pages import consent_page, error_page, signin_page
+from tokensmith.oauth.authz_pages import consent_page, signin_page
 from tokensmith.oauth.authz_request import Refused
 from tokensmith.oauth.clientauth import admit
 from tokensmith.oauth.device import display, normalize_user_code, user_code_digest
@@ -81,17 +81,14 @@ async def user_authorization_endpoint(rt: Runtime, request: Request, issuer: str
     """Answer one request to the user page; ``issuer`` tells whether cookies must be ``Secure``."""
     secure = issuer.startswith("https:")
     try:
-        params = _params(request)
+        params = page_params(request)
         if request.method == "POST" and "pf.action" in params:
             return await _form(rt, request, params, secure)
         entered = params.get("user_code", "")[:MAX_ENTERED]
         flow = DeviceFlow(rt.clock.now() + FLOW_LIFETIME, entered=entered, from_link=bool(entered))
         return await _next(rt, flow, request.client_ip, secure)
     except Refused as refused:
-        response = error_page(str(refused), refused.status)
-        if refused.status == 405:
-            response.headers.append((b"allow", b"GET, POST"))
-        return response
+        return refused_page(refused)
 
 
 def _device_client(snapshot: Snapshot, client_id: str) -> RuntimeClient | None:
