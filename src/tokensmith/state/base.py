@@ -52,7 +52,9 @@ class AccessTokenRecord:
 
 @dataclass(slots=True)
 class GrantRecord:
-    """A persistent grant: created by grants that issue a refresh token."""
+    """A persistent grant: created by grants that issue a refresh token. ``grant_type`` is the
+    client grant type value (PingFederate's, e.g. ``AUTHORIZATION_CODE``) of the grant that created
+    it, as the grant management APIs report it ("" for grants stored before it was recorded)."""
 
     grant_id: str
     refresh_hash: bytes
@@ -63,6 +65,10 @@ class GrantRecord:
     attributes: dict[str, Any] = field(default_factory=dict)
     created_at: float = 0.0
     expires_at: float | None = None  # None: the grant does not expire
+    grant_type: str = ""
+
+    def live(self, now: float) -> bool:
+        return self.expires_at is None or self.expires_at > now
 
 
 CODE_MEMORY = 600.0  # seconds a redeemed authorization code is remembered after its expiry (reuse detection)
@@ -263,6 +269,12 @@ class TokenState(Protocol):
 
     async def revoke_grant(self, grant_id: str) -> int:
         """Delete the grant and every access token issued under it; returns tokens removed."""
+        ...
+
+    async def list_grants(self, now: float, *, user_key: str | None = None,
+                          client_id: str | None = None) -> list[GrantRecord]:
+        """The unexpired grants of one user (by ``USER_KEY``) or of one client (exactly one of the
+        two is given), oldest first: the grant management APIs and the remembered consent read them."""
         ...
 
     async def put_code(self, record: CodeRecord) -> None:

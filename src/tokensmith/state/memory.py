@@ -91,6 +91,12 @@ class MemoryTokenState(DigestKeys):
             del self.tokens[h]
         return len(doomed)
 
+    async def list_grants(self, now: float, *, user_key: str | None = None,
+                          client_id: str | None = None) -> list[GrantRecord]:
+        found = [replace(g) for g in self.grants.values() if g.live(now)
+                 and (user_key is None or g.user_key == user_key) and (client_id is None or g.client_id == client_id)]
+        return sorted(found, key=lambda g: (g.created_at, g.grant_id))
+
     async def put_code(self, record: CodeRecord) -> None:
         if record.code_hash in self.codes:
             raise ValueError("a code with this digest already exists")

@@ -1,7 +1,8 @@
 """Redis token state: the cluster backend (one primary, its replicas, optionally Sentinel).
 
 * Only digests of token values are stored (key layout: :mod:`tokensmith.state.redis_scripts`), each
-  record expiring with its token. Device authorizations and pushed requests have their own modules.
+  record expiring with its token. Grants, device authorizations and pushed requests have their own
+  modules.
 * Every write that must not be lost or half-done is one Lua script on the primary: issuance,
   extension, revocation, grant revocation, refresh rolling, denylist entries and compare-and-set.
 * After a write the connection that wrote it sends ``WAIT`` for the number of replica
@@ -34,11 +35,12 @@ from tokensmith.clock import Clock, SystemClock
 from tokensmith.errors import TemporarilyUnavailable
 from tokensmith.metrics import Metrics
 from tokensmith.state import redis_scripts as lua
-from tokensmith.state.base import AccessTokenRecord, DigestKeys, GrantRecord, SharedValue
+from tokensmith.state.base import AccessTokenRecord, DigestKeys, SharedValue
 from tokensmith.state.redis_batch import ReadBatcher
 from tokensmith.state.redis_clients import PRIMARY_SOCKET_TIMEOUT, primary_client, replica_client
 from tokensmith.state.redis_codes import RedisCodes
 from tokensmith.state.redis_device import RedisDevices
+from tokensmith.state.redis_grants import RedisGrants
 from tokensmith.state.redis_guesses import RedisGuesses
 from tokensmith.state.redis_par import RedisPushed
 from tokensmith.state.redis_url import parse_redis_url
@@ -106,6 +108,9 @@ class RedisTokenState(DigestKeys):
         self.put_device, self.get_device, self.decide_device, self.poll_device = (d.put_device, d.get_device,
                                                                                   d.decide_device, d.poll_device)
         self.put_pushed, self.take_pushed = p.put_pushed, p.take_pushed
+        g = RedisGrants(self)  # persistent grants and their user and client indexes (redis_grants.py)
+        self.put_grant, self.get_grant, self.get_grant_by_refresh = g.put_grant, g.get_grant, g.get_grant_by_refresh
+        self.replace_refresh, self.revoke_grant, self.list_grants = g.replace_refresh, g.revoke_grant, g.list_grants
 
     @classmethod
     def from_url(cls, url: str, replica_url: str | None = None, **kw: Any) -> RedisTokenState:
@@ -293,59 +298,6 @@ class RedisTokenState(DigestKeys):
                                             "revoke", lambda r: None if r is None else _text(r))
         self.writes += 1
         return result is not None
-
-    # ----------------------------------------------------------------- grants
-
-    async def put_grant(self, grant: GrantRecord) -> None:
-        digest = grant.refresh_hash.hex()
-        ttl = 0 if grant.expires_at is None else _ttl_ms(grant.expires_at, self._clock.now())
-        body = orjson.dumps([grant.client_id, grant.atm_id, grant.user_key, grant.scope, grant.attributes,
-                             grant.created_at, grant.expires_at])
-        keys = [self._key("g", grant.grant_id), self._key("r", digest)]
-        stored, replicated = await self._write("put_grant", keys, [body, digest, grant.atm_id, grant.grant_id, ttl],
-                                               "issue", grant.atm_id)
-        if not stored:
-            raise ValueError("a grant with this id or refresh token digest already exists")
-        self.writes += 1
-        if not replicated:
-            await self._undo("revoke_grant", [keys[0], self._key("gt", grant.grant_id)], [self._prefix])
-            raise self._not_replicated("grant")
-
-    @staticmethod
-    def _grant(grant_id: str, body: Any, refresh_hex: Any) -> GrantRecord:
-        client_id, atm_id, user_key, scope, attributes, created_at, expires_at = orjson.loads(body)
-        return GrantRecord(grant_id, bytes.fromhex(_text(refresh_hex)), client_id, atm_id, user_key, scope,
-                           attributes, created_at, expires_at)
-
-    async def get_grant(self, grant_id: str) -> GrantRecord | None:
-        body, refresh = await self._guard(self._primary.hmget(self._key("g", grant_id), ["r", "h"]))
-        return self._grant(grant_id, body, refresh) if body is not None and refresh is not None else None
-
-    async def get_grant_by_refresh(self, refresh_hash: bytes) -> GrantRecord | None:
-        digest = refresh_hash.hex()
-        found = await self._guard(self._script(self._primary, "grant_by_refresh", [self._key("r", digest)],
-                                               [self._prefix, digest]))
-        return self._grant(_text(found[0]), found[1], found[2]) if found else None
-
-    async def replace_refresh(self, grant_id: str, old_hash: bytes, new_hash: bytes) -> bool:
-        keys = [self._key("g", grant_id), self._key("r", old_hash.hex()), self._key("r", new_hash.hex())]
-        result, replicated = await self._write_found("replace_refresh", keys,
-                                                     [old_hash.hex(), new_hash.hex(), grant_id], "refresh",
-                                                     lambda r: None if r is None else _text(r))
-        if result is None:
-            return False
-        self.writes += 1
-        if not replicated:  # hand the client's current refresh token back its grant
-            await self._undo("replace_refresh", [keys[0], keys[2], keys[1]], [new_hash.hex(), old_hash.hex(), grant_id])
-            raise self._not_replicated("refresh token")
-        return True
-
-    async def revoke_grant(self, grant_id: str) -> int:
-        keys = [self._key("g", grant_id), self._key("gt", grant_id)]
-        result, _ = await self._write_found("revoke_grant", keys, [self._prefix], "revoke",
-                                            lambda r: _text(r[1]) or None)
-        self.writes += 1
-        return int(result[0])
 
     # ----------------------------------------------------------------- JWT denylist
 

@@ -4,8 +4,11 @@ Key layout (``P`` is the key prefix, ``ts:`` by default; digests are lower-case 
 
 * ``P t:<token digest>``  hash ``r`` record (JSON), ``e`` expiry (epoch seconds), ``a`` manager id,
   ``g`` grant id or ""; expires with the token.
-* ``P g:<grant id>``  hash ``r`` record (JSON), ``h`` refresh token digest, ``a`` manager id;
-  expires with the grant (never, for grants that do not expire).
+* ``P g:<grant id>``  hash ``r`` record (JSON), ``h`` refresh token digest, ``a`` manager id,
+  ``u`` user key, ``c`` client id; expires with the grant (never, for grants that do not expire).
+* ``P gu:<user key>``, ``P gc:<client id>``  sets of the grant ids of one user and of one client,
+  kept by the same scripts that write and revoke grants; they live as long as their longest-lived
+  grant, and ids of grants that expired meanwhile are dropped whenever the set is listed.
 * ``P r:<refresh digest>``  the grant id; same lifetime as the grant.
 * ``P gt:<grant id>``  sorted set of the grant's access token digests scored by expiry; lives as
   long as its longest-lived token, and expired members are dropped whenever a token is added.
@@ -57,13 +60,22 @@ return cur[1]
 """
 
 PUT_GRANT = """
--- KEYS: grant, refresh  ARGV: record, refresh digest, manager, grant id, ttl ms (0: no expiry)
+-- KEYS: grant, refresh, user index, client index
+-- ARGV: record, refresh digest, manager, grant id, ttl ms (0: no expiry), user key, client id
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'r', ARGV[1], 'h', ARGV[2], 'a', ARGV[3])
+redis.call('HSET', KEYS[1], 'r', ARGV[1], 'h', ARGV[2], 'a', ARGV[3], 'u', ARGV[6], 'c', ARGV[7])
 redis.call('SET', KEYS[2], ARGV[4])
-if tonumber(ARGV[5]) > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[5])
-  redis.call('PEXPIRE', KEYS[2], ARGV[5])
+local ttl = tonumber(ARGV[5])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
+for i = 3, 4 do
+  local existed = redis.call('EXISTS', KEYS[i]) == 1
+  local left = redis.call('PTTL', KEYS[i])
+  redis.call('SADD', KEYS[i], ARGV[4])
+  if ttl == 0 then redis.call('PERSIST', KEYS[i])
+  elseif not existed or (left >= 0 and left < ttl) then redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 return 1
 """
@@ -91,8 +103,11 @@ return cur[2]
 
 REVOKE_GRANT = """
 -- KEYS: grant, grant tokens  ARGV: key prefix
-local cur = redis.call('HMGET', KEYS[1], 'h', 'a')
+local cur = redis.call('HMGET', KEYS[1], 'h', 'a', 'u', 'c')
 if cur[1] then redis.call('DEL', ARGV[1] .. 'r:' .. cur[1]) end
+local id = string.sub(KEYS[1], string.len(ARGV[1]) + 3)
+if cur[3] then redis.call('SREM', ARGV[1] .. 'gu:' .. cur[3], id) end
+if cur[4] then redis.call('SREM', ARGV[1] .. 'gc:' .. cur[4], id) end
 redis.call('DEL', KEYS[1])
 local removed = 0
 for _, digest in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
@@ -100,6 +115,20 @@ for _, digest in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
 end
 redis.call('DEL', KEYS[2])
 return {removed, cur[2] or ''}
+"""
+
+LIST_GRANTS = """
+-- KEYS: user or client index  ARGV: key prefix
+local found = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local g = redis.call('HMGET', ARGV[1] .. 'g:' .. id, 'r', 'h')
+  if g[1] and g[2] then
+    table.insert(found, id); table.insert(found, g[1]); table.insert(found, g[2])
+  else
+    redis.call('SREM', KEYS[1], id)
+  end
+end
+return found
 """
 
 REVOKE_JTI = """
@@ -121,5 +150,5 @@ return 1
 ALL = {
     "put_token": PUT_TOKEN, "extend_token": EXTEND_TOKEN, "delete_token": DELETE_TOKEN,
     "put_grant": PUT_GRANT, "grant_by_refresh": GRANT_BY_REFRESH, "replace_refresh": REPLACE_REFRESH,
-    "revoke_grant": REVOKE_GRANT, "revoke_jti": REVOKE_JTI, "put_shared": PUT_SHARED,
+    "revoke_grant": REVOKE_GRANT, "list_grants": LIST_GRANTS, "revoke_jti": REVOKE_JTI, "put_shared": PUT_SHARED,
 }

@@ -55,9 +55,12 @@ CREATE TABLE IF NOT EXISTS grants (
     scope        TEXT NOT NULL,
     attributes   BLOB NOT NULL,
     created_at   REAL NOT NULL,
-    expires_at   REAL
+    expires_at   REAL,
+    grant_type   TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS grants_expiry ON grants (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS grants_user ON grants (user_key, created_at);
+CREATE INDEX IF NOT EXISTS grants_client ON grants (client_id, created_at);
 CREATE TABLE IF NOT EXISTS denied_jtis (
     jti_key    TEXT PRIMARY KEY,
     expires_at REAL NOT NULL
@@ -74,7 +77,7 @@ CREATE TABLE IF NOT EXISTS shared_values (
 
 _TOKEN_COLUMNS = "token_hash, atm_id, client_id, scope, attributes, issued_at, expires_at, grant_id"
 _GRANT_COLUMNS = ("grant_id, refresh_hash, client_id, atm_id, user_key, scope, attributes, "
-                  "created_at, expires_at")
+                  "created_at, expires_at, grant_type")
 PURGE_BATCH = 5000
 # WAL checkpoints copy committed pages into the database file. Doing that inside a commit would
 # stall the event loop, so a background thread checkpoints every CHECKPOINT_INTERVAL seconds and
@@ -101,8 +104,19 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout=5000")
     conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
     conn.execute("PRAGMA cache_size=-32768")
+    if _has_table(conn, "grants") and "grant_type" not in _columns(conn, "grants"):
+        # a database written before grants recorded their grant type: add the column in place
+        conn.execute("ALTER TABLE grants ADD COLUMN grant_type TEXT NOT NULL DEFAULT ''")
     conn.executescript(SCHEMA)
     return conn
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
 class _Checkpointer(threading.Thread):
@@ -160,7 +174,7 @@ def _token(row: Sequence[Any]) -> AccessTokenRecord:
 
 
 def _grant(row: Sequence[Any]) -> GrantRecord:
-    return GrantRecord(row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]), row[7], row[8])
+    return GrantRecord(row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]), row[7], row[8], row[9])
 
 
 class SqliteTokenState(SqliteGuesses, SqliteCodes, SqliteDevices, SqlitePushed):
@@ -237,9 +251,9 @@ class SqliteTokenState(SqliteGuesses, SqliteCodes, SqliteDevices, SqlitePushed):
 
     async def put_grant(self, grant: GrantRecord) -> None:
         await self._write(
-            f"INSERT INTO grants ({_GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO grants ({_GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (grant.grant_id, grant.refresh_hash, grant.client_id, grant.atm_id, grant.user_key,
-             grant.scope, orjson.dumps(grant.attributes), grant.created_at, grant.expires_at),
+             grant.scope, orjson.dumps(grant.attributes), grant.created_at, grant.expires_at, grant.grant_type),
         )
 
     async def get_grant(self, grant_id: str) -> GrantRecord | None:
@@ -297,6 +311,15 @@ class SqliteTokenState(SqliteGuesses, SqliteCodes, SqliteDevices, SqlitePushed):
             sql = "UPDATE shared_values SET version = version + 1, value = ? WHERE name = ? AND version = ?"
             params = (value, name, expected_version)
         return await self._write(sql, params) > 0
+
+    async def list_grants(self, now: float, *, user_key: str | None = None,
+                          client_id: str | None = None) -> list[GrantRecord]:
+        column, value = ("user_key", user_key) if user_key is not None else ("client_id", client_id)
+        rows = self._conn.execute(
+            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE {column} = ? AND (expires_at IS NULL OR expires_at > ?) "
+            "ORDER BY created_at, grant_id", (value, now),
+        ).fetchall()
+        return [_grant(row) for row in rows]
 
     # ----------------------------------------------------------------- housekeeping
 

@@ -86,7 +86,7 @@ async def handle(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: d
     record = _check(taken, client, form, now)
     answer, grant_id, token_key = await issuing.for_signed_in_user(
         rt, snapshot, client, atm, record.scope, record.user_key, record.validator_id, record.user_attributes,
-        context, now)
+        context, now, GRANT.client.value)
     if not await rt.state.record_code_issue(code_hash, grant_id, token_key):
         # replayed while this exchange ran: the replay could not see these tokens, so revoke them here
         await _revoke_first_exchange(rt, CodeRecord(code_hash, "", None, "", "", "", "", "", {}, 0.0, grant_id,

@@ -52,7 +52,8 @@ async def handle(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: d
     if refusal is not None:
         raise OAuthError(*refusal)
     answer, _, _ = await issuing.for_signed_in_user(rt, snapshot, client, atm, record.scope, record.user_key,
-                                                    record.validator_id, record.user_attributes, context, now)
+                                                    record.validator_id, record.user_attributes, context, now,
+                                                    GRANT.client.value)
     return answer
 
 

@@ -86,13 +86,14 @@ def grant_lifetime(snapshot: Snapshot, client: RuntimeClient) -> float | None:
 
 
 async def new_grant(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, atm: RuntimeAtm, user_key: str,
-                    scope: str, attrs: dict[str, Any], now: float) -> tuple[str, str]:
+                    scope: str, attrs: dict[str, Any], now: float, grant_type: str) -> tuple[str, str]:
     """Store a persistent grant with a new refresh token for a user's authorization; returns the
-    refresh token and the grant id (the access token carries the id, so revoking the grant revokes it)."""
+    refresh token and the grant id (the access token carries the id, so revoking the grant revokes it).
+    ``grant_type`` is the client grant type value of the grant that issues it (for the grant APIs)."""
     refresh = new_refresh(snapshot)
     lifetime = grant_lifetime(snapshot, client)
     grant = GrantRecord(urlsafe_token(22), token_digest(refresh), client.client_id, atm.id, user_key, scope, attrs,
-                        now, None if lifetime is None else now + lifetime)
+                        now, None if lifetime is None else now + lifetime, grant_type)
     await rt.state.put_grant(grant)
     return refresh, grant.grant_id
 
@@ -124,7 +125,8 @@ ADAPTER_CONTEXT = "idp_adapter:"  # mapping ids of the IDP_ADAPTER context: idp_
 
 async def for_signed_in_user(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, atm: RuntimeAtm,
                              granted: str, user_key: str, validator_id: str, user_attributes: dict[str, Any],
-                             context: dict[str, Any], now: float) -> tuple[Response, str | None, bytes]:
+                             context: dict[str, Any], now: float, grant_type: str,
+                             ) -> tuple[Response, str | None, bytes]:
     """Issue for a user who signed in on the authorization pages (the code and device grants): the
     ``IDP_ADAPTER`` mapping of the validator that accepted the password (else the manager's default),
     ``USER_KEY``/``USER_NAME`` the username, a refresh token and persistent grant when the client has
@@ -139,6 +141,6 @@ async def for_signed_in_user(rt: Runtime, snapshot: Snapshot, client: RuntimeCli
     refresh: str | None = None
     grant_id: str | None = None
     if issues_refresh(snapshot, client, granted.split()):
-        refresh, grant_id = await new_grant(rt, snapshot, client, atm, user_key, granted, attrs, now)
+        refresh, grant_id = await new_grant(rt, snapshot, client, atm, user_key, granted, attrs, now, grant_type)
     issued = await issue(rt, atm, client.client_id, scope, attrs, now, grant_id)
     return response(issued, now, refresh, extra=extra), grant_id, rt.state.token_key(issued[0].value)

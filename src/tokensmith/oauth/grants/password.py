@@ -67,7 +67,8 @@ async def handle(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, form: d
     if not issuing.issues_refresh(snapshot, client, names):
         issued = await issuing.issue(rt, atm, client.client_id, scope, attrs, now, None)
         return issuing.response(issued, now, extra=extra)
-    refresh, grant_id = await issuing.new_grant(rt, snapshot, client, atm, username, " ".join(names), attrs, now)
+    refresh, grant_id = await issuing.new_grant(rt, snapshot, client, atm, username, " ".join(names), attrs, now,
+                                                   GRANT.client.value)
     issued = await issuing.issue(rt, atm, client.client_id, scope, attrs, now, grant_id)
     return issuing.response(issued, now, refresh, extra=extra)
 
