@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
@@ -32,6 +33,21 @@ class Response:
     status: int
     body: bytes
     headers: list[tuple[bytes, bytes]] = field(default_factory=lambda: list(JSON_HEADERS))
+
+
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    """User and password of an HTTP Basic ``Authorization`` header (RFC 7617: UTF-8, split at the
+    first colon, nothing else decoded); None when the header is absent, of another scheme or broken.
+    OAuth client credentials add a form-decoding step of their own (RFC 6749 §2.3.1)."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except ValueError:  # binascii.Error and UnicodeDecodeError are both ValueErrors
+        return None
+    user, colon, password = decoded.partition(":")
+    return (user, password) if colon else None
 
 
 def json_response(payload: object, status: int = 200) -> Response:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from tokensmith.config.authserver import DEFAULTS, SETTINGS_ID
 from tokensmith.config.authserver import current as current  # the admin API reads the settings through here
-from tokensmith.config.model import ATM, CLIENT, SETTINGS, ConfigModel
+from tokensmith.config.model import ATM, CLIENT, PCV, SETTINGS, ConfigModel
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
 
 PAR_STATUSES = ("DISABLED", "ENABLED", "REQUIRED")
@@ -74,6 +74,9 @@ def validate(doc: dict[str, Any], model: ConfigModel, errors: ErrorCollector) ->
     atm = doc.get("atmIdForOAuthGrantManagement")
     if atm and model.get(ATM, atm) is None:
         errors.add("atmIdForOAuthGrantManagement", f"Access token manager '{atm}' does not exist")
+    validator = (doc.get("adminWebServicePcvRef") or {}).get("id")
+    if validator and model.get(PCV, validator) is None:
+        errors.add("adminWebServicePcvRef.id", f"Password credential validator '{validator}' does not exist")
     common = {s["name"] for s in doc.get("scopes", [])} | {g["name"] for g in doc.get("scopeGroups", [])}
     exclusive = ({s["name"] for s in doc.get("exclusiveScopes", [])}
                  | {g["name"] for g in doc.get("exclusiveScopeGroups", [])})

@@ -74,7 +74,14 @@ def update(ctx: AdminContext, model: ConfigModel, pcv_id: str, body: dict[str, A
     return PCVS.update(model, pcv_id, body, lambda b, errors, existing: _build(ctx, model, b, errors, existing))
 
 
+def _users(model: ConfigModel, pcv_id: str) -> list[FieldError]:
+    found = [FieldError("", f"Access token mapping '{m['id']}' uses it as its context", "resource_in_use")
+             for m in model.all(MAPPING) if ref_id(m["context"], "contextRef") == pcv_id]
+    if ((model.setting("authServer") or {}).get("adminWebServicePcvRef") or {}).get("id") == pcv_id:
+        found.append(FieldError("", "Authorization server settings use it for the grant management web service "
+                                "(adminWebServicePcvRef)", "resource_in_use"))
+    return found
+
+
 def delete(model: ConfigModel, pcv_id: str) -> None:
-    PCVS.delete(model, pcv_id, lambda model, pcv_id: [
-        FieldError("", f"Access token mapping '{m['id']}' uses it as its context", "resource_in_use")
-        for m in model.all(MAPPING) if ref_id(m["context"], "contextRef") == pcv_id])
+    PCVS.delete(model, pcv_id, _users)

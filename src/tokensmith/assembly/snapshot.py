@@ -134,6 +134,26 @@ def _par(auth: dict[str, Any]) -> ParSettings:
 
 
 @dataclass(frozen=True)
+class GrantManagement:
+    """Who may manage persistent grants: the admin web service's password credential validator
+    (``adminWebServicePcvRef``), the runtime API's manager and scope (``atmIdForOAuthGrantManagement``,
+    ``scopeForOAuthGrantManagement``), and whether an approved grant skips the consent page
+    (``bypassAuthorizationForApprovedGrants``)."""
+
+    admin_validator: str | None = None
+    atm_id: str | None = None
+    scope: str | None = None
+    bypass_approved: bool = False
+
+
+def _grant_management(auth: dict[str, Any]) -> GrantManagement:
+    return GrantManagement((auth.get("adminWebServicePcvRef") or {}).get("id") or None,
+                           auth.get("atmIdForOAuthGrantManagement") or None,
+                           auth.get("scopeForOAuthGrantManagement") or None,
+                           bool(auth.get("bypassAuthorizationForApprovedGrants")))
+
+
+@dataclass(frozen=True)
 class Scopes:
     common: frozenset[str] = frozenset()
     exclusive: frozenset[str] = frozenset()
@@ -168,6 +188,7 @@ class Snapshot:
     codes: CodeSettings = field(default_factory=CodeSettings)  # the authorization code grant
     device: DeviceSettings = field(default_factory=DeviceSettings)  # the device authorization grant
     par: ParSettings = field(default_factory=ParSettings)  # pushed authorization requests
+    grants: GrantManagement = field(default_factory=GrantManagement)  # persistent grant management
     base_url: str = ""  # /serverSettings federationInfo.baseUrl ("": none; see tokensmith.publicurl)
 
     def atm_for_resource(self, resource: str) -> str | None:
@@ -287,6 +308,7 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
                            bool(auth.get("disallowPlainPKCE")), bool(auth.get("includeIssuerInAuthorizationResponse"))),
         device=_device_settings(auth),
         par=_par(auth),
+        grants=_grant_management(auth),
         base_url=str((((model.get(SETTINGS, "serverSettings") or {}).get("federationInfo")) or {})
                      .get("baseUrl") or "").rstrip("/"),
     )

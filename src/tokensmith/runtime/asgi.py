@@ -17,6 +17,8 @@ from tokensmith.httpmsg import JSON_HEADERS, Request, Response
 from tokensmith.node import Node
 from tokensmith.oauth.authorize import authorization_endpoint
 from tokensmith.oauth.device import device_authorization_endpoint
+from tokensmith.oauth.grant_management import PREFIX as GRANTS_PREFIX
+from tokensmith.oauth.grant_management import grant_management_endpoint
 from tokensmith.oauth.introspect import introspection_endpoint
 from tokensmith.oauth.jwks import Publisher
 from tokensmith.oauth.metadata import metadata_endpoint
@@ -79,6 +81,10 @@ class RuntimeApp:
         async def mex(request: Request) -> Response:
             return mex_endpoint(node.snapshot().sts, node.base_url(), request)
 
+        async def grant_management(request: Request) -> Response:
+            return await grant_management_endpoint(rt, request)
+
+        self.grant_management: Handler = grant_management  # everything under /pf-ws/rest/oauth/
         self.publisher = Publisher(rt)  # /pf/JWKS and everything under /ext/
 
         def sts(role: str) -> Handler:
@@ -109,6 +115,8 @@ class RuntimeApp:
         handler = self.routes.get(path)
         if handler is None and path.startswith("/ext/"):
             handler = self.publisher.ext
+        if handler is None and path.startswith(GRANTS_PREFIX):
+            handler = self.grant_management
         return handler
 
     async def dispatch(self, request: Request) -> Response:

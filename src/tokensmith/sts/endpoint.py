@@ -16,7 +16,6 @@ Every bad request gets a WS-Trust SOAP fault, never a bare 500.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import logging
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from urllib.parse import parse_qs
 from lxml import etree
 
 from tokensmith.errors import StsFault
-from tokensmith.httpmsg import Request, Response
+from tokensmith.httpmsg import Request, Response, basic_credentials
 from tokensmith.state.throttle import Attempt, Throttled
 from tokensmith.sts import mapping as sts_mapping
 from tokensmith.sts import soap, spconnections, wstrust
@@ -63,12 +62,10 @@ async def _basic_user(sts: StsRuntime, request: Request, rt: Runtime) -> str:
         return ""
     fault = StsFault("FailedAuthentication", "HTTP Basic authentication is required", 401,
                      headers={"www-authenticate": 'Basic realm="sts"'})
-    if not header.lower().startswith("basic "):
+    credentials = basic_credentials(header)
+    if credentials is None:
         raise fault
-    try:
-        user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
-    except ValueError as exc:
-        raise fault from exc
+    user, password = credentials
     attempt = await rt.throttle.begin("sts", user, request.client_ip) if rt.throttle is not None else None
     expected = sts.users.get(user)
     if expected is None or not hmac.compare_digest(rt.box.digest(password), expected):
