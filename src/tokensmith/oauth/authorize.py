@@ -188,6 +188,8 @@ async def _signin(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, flow: 
     flow = flow.signed_in(username, *result.matched)
     if client.bypass_approval and not issuing.offline_consent_needed(snapshot, client, flow.scope.split()):
         return await _issue_code(rt, snapshot, flow, issuer, secure)
+    if await issuing.approved_before(rt, snapshot, client, username, flow.scope.split(), rt.clock.now()):
+        return await _issue_code(rt, snapshot, flow, issuer, secure)
     return consent_page(client.name, username, flow.scope.split(), flow.csrf, redirect_origin,
                         [set_cookie(seal(rt.box, flow), secure)])
 

@@ -29,6 +29,7 @@ from tokensmith.oauth.authz_request import Refused
 from tokensmith.oauth.clientauth import admit
 from tokensmith.oauth.device import display, normalize_user_code, user_code_digest
 from tokensmith.oauth.device_pages import ACTION, code_page, done_page
+from tokensmith.oauth.grants import issuing
 from tokensmith.oauth.grants.device_code import GRANT
 from tokensmith.state.base import DEVICE_PENDING
 from tokensmith.worker import Runtime
@@ -147,6 +148,9 @@ async def _next(rt: Runtime, flow: DeviceFlow, address: str, secure: bool) -> Re
         return await _decide(rt, client, flow, True, secure)
     record = await rt.state.get_device(bytes.fromhex(flow.user_hash))
     scopes = record.scope.split() if record is not None else []
+    if record is not None and await issuing.approved_before(rt, snapshot, client, flow.user_key, scopes,
+                                                            rt.clock.now()):
+        return await _decide(rt, client, flow, True, secure)
     return consent_page(client.name, flow.user_key, scopes, flow.csrf, SELF, _cookie(rt, flow, secure), ACTION)
 
 

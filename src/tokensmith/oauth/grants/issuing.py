@@ -120,6 +120,18 @@ def offline_consent_needed(snapshot: Snapshot, client: RuntimeClient, scope_name
     return wanted and OFFLINE_ACCESS in scope_names
 
 
+async def approved_before(rt: Runtime, snapshot: Snapshot, client: RuntimeClient, user_key: str,
+                          scope_names: list[str], now: float) -> bool:
+    """Whether the consent page is skipped because the user already approved this (PingFederate's
+    ``bypassAuthorizationForApprovedGrants``): one of the user's unexpired persistent grants to this
+    client holds every scope asked for now. Revoking that grant brings the consent page back."""
+    if not snapshot.grants.bypass_approved:
+        return False
+    wanted = set(scope_names)
+    return any(grant.client_id == client.client_id and wanted <= set(grant.scope.split())
+               for grant in await rt.state.list_grants(now, user_key=user_key))
+
+
 ADAPTER_CONTEXT = "idp_adapter:"  # mapping ids of the IDP_ADAPTER context: idp_adapter:<validator id>|<manager>
 
 
