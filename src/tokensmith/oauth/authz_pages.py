@@ -67,6 +67,17 @@ def error_page(message: str, status: int = 400) -> Response:
     return Response(status, _page(nonce, "Sign-in error", body), _headers(nonce, ("'none'",)))
 
 
+def html_page(title: str, body: str, status: int = 200, extra: list[tuple[bytes, bytes]] | None = None) -> Response:
+    """A page of this module's kind (escaped by the caller, the same headers and policy) whose forms
+    post only to this server; for the other user pages (the grant management page)."""
+    nonce = secrets.token_urlsafe(16)
+    return Response(status, _page(nonce, title, body), _headers(nonce) + (extra or []))
+
+
+def hidden(name: str, value: str) -> str:
+    return _hidden(name, value)
+
+
 def _hidden(name: str, value: str) -> str:
     return f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(value)}">'
 

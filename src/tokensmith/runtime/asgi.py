@@ -26,6 +26,8 @@ from tokensmith.oauth.par import par_endpoint
 from tokensmith.oauth.revoke import revocation_endpoint
 from tokensmith.oauth.token import token_endpoint
 from tokensmith.oauth.user_authz import user_authorization_endpoint
+from tokensmith.oauth.user_grants import PATHS as GRANT_PAGE_PATHS
+from tokensmith.oauth.user_grants import user_grants_endpoint
 from tokensmith.sts.endpoint import sts_endpoint
 from tokensmith.sts.mex import mex_endpoint
 
@@ -69,6 +71,9 @@ class RuntimeApp:
 
         async def user_authz(request: Request) -> Response:
             return await user_authorization_endpoint(rt, request, node.base_url())
+        async def user_grants(request: Request) -> Response:
+            return await user_grants_endpoint(rt, request, node.base_url())
+
         async def par(request: Request) -> Response:
             return await par_endpoint(rt, request)
 
@@ -109,6 +114,7 @@ class RuntimeApp:
             "/idp/sts.wst": sts("idp"),
             "/sp/sts.wst": sts("sp"),
             "/pf/sts_mex.ping": mex,
+            **{path: user_grants for path in GRANT_PAGE_PATHS},
         }
 
     def _handler(self, path: str) -> Handler | None:
