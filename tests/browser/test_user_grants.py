@@ -1,0 +1,69 @@
+"""A user reviews and revokes an application's lasting access on the grant page in Chromium, against
+a real two-worker server; the grant management web service on the same listener sees the change. No
+page may log a Content Security Policy violation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, sign_in_server
+from tests.system.server import Server
+
+pytestmark = pytest.mark.system
+APP = ("pw", "pw-secret-0123456789")
+XSRF = {"X-XSRF-Header": "PingFederate"}
+
+
+@pytest.fixture(scope="module")
+def grants_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with sign_in_server(tmp_path_factory, "grants-server", {
+        "clientId": "pw", "name": "Example Mail App", "grantTypes": ["RESOURCE_OWNER_CREDENTIALS", "REFRESH_TOKEN"],
+        "clientAuth": {"type": "SECRET", "secret": APP[1]}}, adminWebServicePcvRef={"id": "simple"}) as server:
+        yield server
+
+
+def _grant(server: Server) -> str:
+    with server.client() as http:
+        issued = http.post("/as/token.oauth2", auth=APP, data={"grant_type": "password", "username": "alice",
+                                                               "password": "alice-password-1", "scope": "read"})
+        assert issued.status_code == 200, issued.text
+        return str(issued.json()["refresh_token"])
+
+
+def test_a_user_revokes_an_applications_access(browser: Any, grants_server: Server) -> None:
+    refresh = _grant(grants_server)
+    page = browser.new_page()
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    try:
+        page.goto(f"{grants_server.runtime_url}/as/oauth_access_grants.ping")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("alice-password-1")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Your application access").wait_for()
+        assert "Example Mail App" in page.locator("li").all_inner_texts()[0]
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "user-grants.png"), full_page=True)
+        with grants_server.client() as http:
+            listed = http.get("/pf-ws/rest/oauth/users/alice/grants", auth=("alice", "alice-password-1"),
+                              headers=XSRF)
+            assert listed.status_code == 200 and len(listed.json()["items"]) == 1, listed.text
+        page.get_by_role("button", name="Revoke access").click()
+        page.get_by_role("status").wait_for()
+        assert page.get_by_role("status").inner_text() == "Access revoked."
+        assert "No application has lasting access" in page.content()
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_role("heading", name="Signed out").wait_for()
+    finally:
+        page.close()
+    assert not [m for m in messages if "Content Security Policy" in m], messages
+    with grants_server.client() as http:
+        again = http.post("/as/token.oauth2", auth=APP, data={"grant_type": "refresh_token", "refresh_token": refresh})
+        assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+        listed = http.get("/pf-ws/rest/oauth/users/alice/grants", auth=("alice", "alice-password-1"), headers=XSRF)
+        assert listed.json() == {"items": []}
+        deleted = http.delete("/pf-ws/rest/oauth/clients/pw/grants", auth=("alice", "alice-password-1"), headers=XSRF)
+        assert deleted.status_code == 204
