@@ -4,12 +4,13 @@ page may log a Content Security Policy violation."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, sign_in_server
+from tests.browser.conftest import ARTIFACTS, Console, sign_in_server
 from tests.system.server import Server
 
 pytestmark = pytest.mark.system
@@ -67,3 +68,33 @@ def test_a_user_revokes_an_applications_access(browser: Any, grants_server: Serv
         assert listed.json() == {"items": []}
         deleted = http.delete("/pf-ws/rest/oauth/clients/pw/grants", auth=("alice", "alice-password-1"), headers=XSRF)
         assert deleted.status_code == 204
+
+
+def test_an_administrator_finds_and_revokes_a_grant_in_the_console(browser: Any, grants_server: Server) -> None:
+    refresh = _grant(grants_server)
+    page = browser.new_page()
+    try:
+        console = Console(page, grants_server)
+        console.login()
+        console.go("/oauth/grants")
+        page.get_by_label("User key").fill("alice")
+        page.get_by_role("button", name="Find grants").click()
+        row = console.row("Example Mail App")
+        assert "Resource Owner Password Credentials" in row.inner_text() and "read" in row.inner_text()
+        console.shot("console-grants")
+        page.get_by_label("Client").select_option("pw")
+        page.get_by_role("button", name="Find grants").click()
+        console.row("Example Mail App").get_by_role("link", name="Revoke").click()
+        page.get_by_role("heading", name=re.compile("Revoke the grant of")).wait_for()
+        confirm = page.url
+        page.get_by_role("button", name="Revoke").click()
+        assert "Revoked the grant of alice to pw" in console.flash()
+        assert "No unexpired grant matches." in page.content()
+        assert page.get_by_label("User key").input_value() == "alice"  # back to the same search
+        page.goto(confirm)  # a stale link to the revoked grant
+        assert "no longer exists" in console.flash()
+    finally:
+        page.close()
+    with grants_server.client() as http:
+        again = http.post("/as/token.oauth2", auth=APP, data={"grant_type": "refresh_token", "refresh_token": refresh})
+        assert again.status_code == 400

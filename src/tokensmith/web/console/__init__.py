@@ -14,6 +14,7 @@ from tokensmith.web.console.pages import (
     atms,
     auth,
     clients,
+    grants,
     keypairs,
     mappings,
     pcvs,
@@ -29,7 +30,7 @@ from tokensmith.web.routing import Deps
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 # Page modules in navigation order; each adds its routes and navigation entries.
-PAGES = (auth, atms, mappings, clients, scopes, sts_instances, sts_mappings, sp_connections, token_exchange,
+PAGES = (auth, atms, mappings, clients, grants, scopes, sts_instances, sts_mappings, sp_connections, token_exchange,
          tx_mappings, pcvs, keypairs)
 
 
