@@ -52,6 +52,24 @@ async def test_a_client_with_several_redirect_uris_must_name_one(configured: Adm
     assert named.status_code == 200
 
 
+async def test_a_wildcard_redirect_uri_takes_its_matches_and_nothing_else(configured: Admin, runtime: Runtime) -> None:
+    doc = await configured.ok("GET", "/oauth/clients/web")
+    await configured.ok("PUT", "/oauth/clients/web", {**doc, "redirectUris": ["https://*.app.example/cb*"]})
+    _no_redirect(await runtime.client.get(AUTHZ, params=START))  # a pattern: the request must name the URI
+    for evil in ("https://app.example/cb", "https://evil.example/.app.example/cb", "https://x.app.example.evil.example/cb",
+                 "https://u@x.app.example/cb", "http://x.app.example/cb", "https://x.app.example/other"):
+        _no_redirect(await runtime.client.get(AUTHZ, params={**START, "redirect_uri": evil}))
+    sent = "https://tenant-7.app.example/cb/done?x=1"
+    page = await runtime.client.get(AUTHZ, params={**START, "redirect_uri": sent, "state": "s"})
+    assert page.status_code == 200, page.text
+    done = await consent(runtime.client, await sign_in(runtime.client, page))
+    assert done.status_code == 302 and done.headers["location"].startswith(sent + "&code="), done.headers
+    code = query_of(done.headers["location"])["code"]
+    mismatch = await runtime.token({"grant_type": "authorization_code", "code": code,
+                                    "redirect_uri": "https://other.app.example/cb"}, ("web", "web-secret-0123456789"))
+    assert mismatch.status_code == 400 and mismatch.json()["error"] == "invalid_grant"  # bound to the URI sent
+
+
 async def test_errors_go_back_to_the_verified_redirect_uri(configured: Admin, runtime: Runtime) -> None:
     get = runtime.client.get
     token = await get(AUTHZ, params={**START, "response_type": "token", "state": "s1"})
@@ -172,12 +190,14 @@ async def test_admin_checks_redirect_uris(admin: Admin) -> None:
     assert missing.status_code == 422
     assert [e["fieldPath"] for e in missing.json()["validationErrors"]] == ["redirectUris"]
     for uri in ("http://app.example/cb", "https://app.example/cb#frag", "https://*.example/cb", "javascript:x",
-                "/relative", "https://user@app.example/cb", "com.example.app:/cb"):
+                "/relative", "https://user@app.example/cb", "myapp:/cb", "https://[x/cb", "https://a*.app.example/"):
         refused = await admin.post("/oauth/clients", {**body, "redirectUris": [REDIRECT, uri]})
         assert refused.status_code == 422, uri
         assert [e["fieldPath"] for e in refused.json()["validationErrors"]] == ["redirectUris[1]"], uri
     await admin.ok("POST", "/oauth/clients", {**body, "redirectUris": [REDIRECT, "http://127.0.0.1:7000/cb",
-                                                                       "http://[::1]/cb", "http://localhost/cb"]})
+                                                                       "http://[::1]/cb", "http://localhost/cb",
+                                                                       "com.example.app:/cb", "https://*.app.example/*",
+                                                                       "http://127.0.0.1:*/cb"]})
 
 
 async def test_an_altered_or_expired_flow_cookie_is_refused(configured: Admin, runtime: Runtime,

@@ -212,14 +212,16 @@ async def test_out_of_range_device_settings_are_validation_errors(admin: Admin) 
             "refreshTokenLength": 42, "scopes": [{"name": "read", "description": "r"},
                                                   {"name": "write", "description": "w"}]}
     for field, value in (("pendingAuthorizationTimeout", 0), ("devicePollingInterval", 3601),
-                         ("userAuthorizationUrl", "ftp://tv.example/"), ("activationCodeCheckMode", "NEVER")):
+                         ("userAuthorizationUrl", "ftp://tv.example/"), ("userAuthorizationUrl", "https://[tv/"),
+                         ("activationCodeCheckMode", "NEVER")):
         refused = await admin.put("/oauth/authServerSettings", {**base, field: value})
         assert refused.status_code == 422, (field, refused.text)
         assert field in [e["fieldPath"] for e in refused.json()["validationErrors"]], refused.text
     client = {"clientId": "tv2", "name": "TV 2", "grantTypes": ["DEVICE_CODE"], "clientAuth": {"type": "NONE"},
               "deviceFlowSettingType": "OVERRIDE_SERVER_DEFAULT"}
     for field, value in (("pendingAuthorizationTimeoutOverride", 0), ("devicePollingIntervalOverride", -1),
-                         ("userAuthorizationUrlOverride", "tv.example")):
+                         ("userAuthorizationUrlOverride", "tv.example"),
+                         ("userAuthorizationUrlOverride", "https://[tv/")):  # an unreadable host: 422, never 500
         refused = await admin.post("/oauth/clients", {**client, field: value})
         assert refused.status_code == 422, (field, refused.text)
         assert field in [e["fieldPath"] for e in refused.json()["validationErrors"]], refused.text

@@ -100,7 +100,10 @@ def absolute_url_problem(value: Any) -> str | None:
     """Why a user authorization URL cannot be shown to users as ``verification_uri`` (None: it can)."""
     if not isinstance(value, str):
         return "must be a URL"
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an unclosed "[" in the host, say
+        return "must be an absolute http or https URL without a fragment"
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment or any(c.isspace() for c in value):
         return "must be an absolute http or https URL without a fragment"
     return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from tokensmith.admin.authserver import MAX_PENDING_TIMEOUT, MAX_POLLING_INTERVAL, absolute_url_problem
 from tokensmith.admin.collection import Collection
@@ -18,6 +17,7 @@ from tokensmith.admin.context import AdminContext, check_name, public, ref_id
 from tokensmith.config.model import ATM, CLIENT, TX_POLICY, ConfigModel
 from tokensmith.crypto.secretbox import SecretBoxError
 from tokensmith.errors import ErrorCollector, FieldError, ValidationFailed
+from tokensmith.oauth import redirects
 from tokensmith.oauth.grants import registry
 
 PATH = "/oauth/clients"
@@ -215,39 +215,13 @@ def _check_grant_lifetime(body: dict[str, Any], errors: ErrorCollector) -> None:
                        "persistentGrantExpirationType is OVERRIDE_SERVER_DEFAULT")
 
 
-LOOPBACK = {"127.0.0.1", "[::1]", "localhost"}
-HOST = re.compile(r"^([A-Za-z0-9\-.]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
-
-
-def _redirect_problem(uri: Any) -> str | None:
-    """Why a redirect URI cannot be registered (None when it can): absolute https, or http on the
-    loopback interface for native apps (RFC 8252 §7.3), no fragment (RFC 6749 §3.1.2), no wildcard."""
-    if not isinstance(uri, str) or not uri:
-        return "A redirect URI must be a non-empty string"
-    if "*" in uri:
-        return ("Wildcard redirect URIs are not supported: register every redirect URI exactly (the authorization "
-                "endpoint matches them as exact strings)")
-    if any(c.isspace() or ord(c) < 0x21 or ord(c) > 0x7e or c in '"<>\\^`{|}' for c in uri):
-        return "A redirect URI may hold only printable ASCII characters that URIs allow"
-    parts = urlsplit(uri)
-    if parts.fragment or "#" in uri:
-        return "A redirect URI must not have a fragment (RFC 6749 section 3.1.2)"
-    if not HOST.match(parts.netloc) or "@" in parts.netloc:
-        return "A redirect URI must be absolute, with a host name or address (and no user information)"
-    if parts.scheme == "https":
-        return None
-    if parts.scheme == "http" and (parts.hostname or "") in {h.strip("[]") for h in LOOPBACK}:
-        return None
-    return "A redirect URI must use https, or http on 127.0.0.1, [::1] or localhost (RFC 8252)"
-
-
 def _check_redirects(doc: dict[str, Any], grants: list[str], errors: ErrorCollector) -> None:
     uris = doc.get("redirectUris") or []
     if not isinstance(uris, list):
         errors.add("redirectUris", "redirectUris must be a list of URIs")
         return
     for i, uri in enumerate(uris):
-        problem = _redirect_problem(uri)
+        problem = redirects.registration_problem(uri)
         if problem is not None:
             errors.add(f"redirectUris[{i}]", problem)
     if "AUTHORIZATION_CODE" in grants and not uris:

@@ -42,7 +42,7 @@ class RuntimeClient:
     exclusive_scopes: frozenset[str]
     roll_refresh: bool | None  # None: server default
     name: str = ""
-    redirect_uris: tuple[str, ...] = ()  # matched exactly (RFC 6749 §3.1.2.3)
+    redirect_uris: tuple[str, ...] = ()  # matched exactly, or by their wildcards (tokensmith.oauth.redirects)
     require_pkce: bool = False  # requireProofKeyForCodeExchange
     bypass_approval: bool = False  # bypassApprovalPage: no consent page
     offline_access_scope: bool | None = None  # requireOfflineAccessScopeToIssueRefreshTokens; None: server's

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError
 from tokensmith.httpmsg import Request, Response, form_params, parse_form
+from tokensmith.oauth import redirects
 from tokensmith.oauth.authz_flow import Flow, clear_cookie, cookie_value, seal, set_cookie, unseal
 from tokensmith.oauth.authz_pages import consent_page, error_page, origin, respond, signin_page
 from tokensmith.oauth.authz_request import RESPONSE_MODES as RESPONSE_MODES  # metadata reads it from here
@@ -128,7 +129,7 @@ async def _form(rt: Runtime, request: Request, params: dict[str, str], issuer: s
                        "to the application and start again.")
     snapshot = rt.snapshot()
     client = snapshot.clients.get(flow.client_id)
-    if client is None or not client.enabled or flow.redirect_uri not in client.redirect_uris:
+    if client is None or not client.enabled or not redirects.registered_match(client.redirect_uris, flow.redirect_uri):
         raise Refused("The application is no longer known to this server, or is disabled")
     action = params["pf.action"]
     if action == "signin" and flow.stage == "signin":

@@ -16,6 +16,7 @@ import re
 from typing import TYPE_CHECKING
 
 from tokensmith.errors import OAuthError
+from tokensmith.oauth import redirects
 from tokensmith.oauth import scopes as scope_rules
 from tokensmith.oauth.authz_flow import FLOW_LIFETIME, Flow
 
@@ -71,7 +72,8 @@ def check_request(snapshot: Snapshot, params: dict[str, str], now: float, *, pus
 
 def _verified_client(snapshot: Snapshot, params: dict[str, str]) -> tuple[RuntimeClient, str, str | None]:
     """The client, the redirect URI the response goes to and the one the request sent (RFC 6749 §3.1.2.3:
-    exact string match; a client with a single registered URI may leave it out)."""
+    exact string match, or a registered wildcard pattern's match, :mod:`tokensmith.oauth.redirects`; a
+    client with a single registered URI that is no pattern may leave it out)."""
     client_id = params.get("client_id")
     if client_id is None:
         raise Refused("The request names no client (client_id is missing)")
@@ -83,8 +85,11 @@ def _verified_client(snapshot: Snapshot, params: dict[str, str]) -> tuple[Runtim
         if len(client.redirect_uris) != 1:
             raise Refused("The request has no redirect_uri, and the application does not have exactly one "
                           "registered")
+        if redirects.is_pattern(client.redirect_uris[0]):
+            raise Refused("The request has no redirect_uri, and the application's registered one is a pattern: "
+                          "the request must name the redirect URI")
         return client, client.redirect_uris[0], None
-    if sent not in client.redirect_uris:
+    if not redirects.registered_match(client.redirect_uris, sent):
         raise Refused("The redirect_uri is not registered for this application")
     return client, sent, sent
 
