@@ -20,7 +20,7 @@ from tokensmith.state.throttle import address_group, identity_group
 
 def add_command(actions: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
     unlock = actions.add_parser("unlock", help="clear the lock (and failure count) of an administrator, a client, "
-                                               "an STS user or a source address, at every address")
+                                               "an STS user, a source address or device code entry, at every address")
     common(unlock)
     unlock.add_argument("--redis-url", default=None,
                         help="the cluster's token state, as given to tokensmith serve (or TOKENSMITH_REDIS_URL)")
@@ -30,6 +30,8 @@ def add_command(actions: Any, common: Callable[[argparse.ArgumentParser], None])
     which.add_argument("--sts-user", metavar="USERNAME", help="a UsernameToken user at the STS")
     which.add_argument("--password-user", metavar="USERNAME", help="a user of the OAuth password grant")
     which.add_argument("--address", metavar="ADDRESS", help="a source address (every identity from it)")
+    which.add_argument("--device-codes", action="store_true",
+                       help="the device user page's lock on wrong codes, at every address")
     unlock.set_defaults(admin_action=run_unlock)
 
 
@@ -42,6 +44,8 @@ def _group(args: argparse.Namespace) -> tuple[str, str]:
         return identity_group("password", args.password_user), f"password-grant user '{args.password_user}'"
     if args.address:
         return address_group(args.address), f"address {args.address}"
+    if args.device_codes:  # the user page counts wrong codes under one identity, per address
+        return identity_group("user_code", "device"), "device code entry"
     return identity_group("admin", args.username), f"administrator '{args.username}'"
 
 
