@@ -18,6 +18,7 @@ from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFa
 from tokensmith.oauth.grants import registry
 from tokensmith.web.console.forms import FormErrors, checked, lines, to_int
 from tokensmith.web.console.listing import Action, Cell, Listing, Row
+from tokensmith.web.console.pages import client_flows
 from tokensmith.web.console.web import OAUTH, Console, FormInput, Page
 
 PATH = "/oauth/clients"
@@ -26,7 +27,7 @@ FIELDS = ["clientId", "name", "description", "enabled", "grantTypes", "clientAut
           "restrictToDefaultAccessTokenManager", "restrictScopes", "restrictedScopes", "exclusiveScopes",
           "redirectUris", "refreshRolling", "clientSecretRetentionPeriodType", "clientSecretRetentionPeriod",
           "secret", "encryptedSecret", "secondarySecrets", "tokenExchangeProcessorPolicyRef.id",
-          "tokenExchangeProcessorPolicyRef"]
+          "tokenExchangeProcessorPolicyRef", *client_flows.FIELDS]
 GENERATE = "_generate"
 
 
@@ -55,7 +56,8 @@ def _options(model: ConfigModel) -> dict[str, Any]:
             "policies": [(d["id"], f"{d.get('name') or d['id']} ({d['id']})") for d in model.all(TX_POLICY)],
             "common": [(s, s) for s in common], "exclusive": [(s, s) for s in exclusive],
             "grants": [(v, c.label + (" (stored, not in effect here)" if c.not_in_effect else ""))
-                       for v, c in registry.allowed_client_values().items()]}
+                       for v, c in registry.allowed_client_values().items()],
+            **client_flows.options()}
 
 
 def parse(form: FormInput, existing: dict[str, Any] | None, errors: ErrorCollector) -> tuple[dict[str, Any], str]:
@@ -85,6 +87,7 @@ def parse(form: FormInput, existing: dict[str, Any] | None, errors: ErrorCollect
         body["clientSecretRetentionPeriod"] = period
     else:
         body.pop("clientSecretRetentionPeriod", None)
+    client_flows.parse(form, body, errors)
     if body["refreshRolling"] not in ("SERVER_DEFAULT", "DONT_ROLL", "ROLL"):
         errors.add("refreshRolling", "Choose one of the refresh token rolling policies")
     if body["clientSecretRetentionPeriodType"] not in ("SERVER_DEFAULT", "OVERRIDE_SERVER_DEFAULT"):
