@@ -9,7 +9,7 @@ from typing import Any
 from starlette.responses import Response
 
 from tokensmith.admin import authserver
-from tokensmith.config.model import ATM, ConfigModel
+from tokensmith.config.model import ATM, PCV, ConfigModel
 from tokensmith.errors import ErrorCollector, FieldError, ValidationFailed
 from tokensmith.web.console.forms import FormErrors, checked, to_int
 from tokensmith.web.console.web import OAUTH, Console, Page
@@ -24,7 +24,9 @@ SECTIONS = [  # (collection, title, what it is)
     ("exclusiveScopeGroups", "Exclusive Scope Groups", "Asking for a group grants each of its exclusive scopes."),
 ]
 SETTING_FIELDS = ["defaultScopeDescription", "refreshTokenLength", "persistentGrantLifetime",
-                  "clientSecretRetentionPeriod", "rollRefreshTokenValues", "atmIdForOAuthGrantManagement"]
+                  "clientSecretRetentionPeriod", "rollRefreshTokenValues", "atmIdForOAuthGrantManagement",
+                  "scopeForOAuthGrantManagement", "adminWebServicePcvRef.id", "adminWebServicePcvRef",
+                  "bypassAuthorizationForApprovedGrants"]
 _ENTRY_PATH = re.compile(r"^\w+\[\d+\]\.(\w+)$")
 
 
@@ -91,8 +93,17 @@ def register(console: Console) -> None:
         return await page.redirect(PATH, f"'{name}' deleted.")
 
     async def settings_page(page: Page, draft: dict[str, Any], errors: FormErrors, status: int = 200) -> Response:
-        managers = await page.read(lambda model: [(d["id"], d.get("name") or d["id"]) for d in model.all(ATM)])
-        return await page.render("authserver.html", status=status, doc=draft, errors=errors, managers=managers)
+        def options(model: ConfigModel) -> dict[str, list[tuple[str, str]]]:
+            scopes = [s["name"] for key in ("scopes", "exclusiveScopes") for s in draft.get(key, [])]
+            chosen = draft.get("scopeForOAuthGrantManagement")
+            if chosen and chosen not in scopes:  # stored by the admin API: kept, not dropped by a save
+                scopes.append(chosen)
+            return {"managers": [(d["id"], d.get("name") or d["id"]) for d in model.all(ATM)],
+                    "validators": [(d["id"], d.get("name") or d["id"]) for d in model.all(PCV)],
+                    "scope_names": [(name, name) for name in scopes]}
+
+        return await page.render("authserver.html", status=status, doc=draft, errors=errors,
+                                 **await page.read(options))
 
     @console.page(SETTINGS_PATH, ("GET", "POST"))
     async def settings(page: Page) -> Response:
@@ -110,11 +121,16 @@ def register(console: Console) -> None:
             number = to_int(form.get(name), name, errors, label)
             if number is not None:
                 draft[name] = number
-        manager = form.get("atmIdForOAuthGrantManagement")
-        if manager:
-            draft["atmIdForOAuthGrantManagement"] = manager
+        for name in ("atmIdForOAuthGrantManagement", "scopeForOAuthGrantManagement"):
+            if form.get(name):
+                draft[name] = form.get(name)
+            else:
+                draft.pop(name, None)
+        if form.get("adminWebServicePcvRef.id"):
+            draft["adminWebServicePcvRef"] = {"id": form.get("adminWebServicePcvRef.id")}
         else:
-            draft.pop("atmIdForOAuthGrantManagement", None)
+            draft.pop("adminWebServicePcvRef", None)
+        draft["bypassAuthorizationForApprovedGrants"] = checked(form, "bypassAuthorizationForApprovedGrants")
         if errors:
             return await settings_page(page, draft, FormErrors.place(errors.errors, SETTING_FIELDS), 422)
         try:
