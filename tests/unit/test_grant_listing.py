@@ -4,31 +4,14 @@ management APIs and the remembered consent read. Revoked and expired grants neve
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from tokensmith.clock import FakeClock
 from tokensmith.state.base import GrantRecord, TokenState, token_digest
-from tokensmith.state.memory import MemoryTokenState
 from tokensmith.state.redis import RedisTokenState
 from tokensmith.state.sqlite import SqliteTokenState
 
 NOW = 100.0
-
-
-@pytest.fixture(params=["sqlite", "memory", "redis"])
-async def state(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TokenState]:
-    backend: TokenState
-    if request.param == "sqlite":
-        backend = SqliteTokenState(tmp_path / "t.db")
-    elif request.param == "memory":
-        backend = MemoryTokenState()
-    else:
-        backend = RedisTokenState.from_url(request.getfixturevalue("redis_url"), clock=FakeClock(NOW))
-    yield backend
-    await backend.close()
 
 
 def _grant(grant_id: str, user: str, client: str, created: float, expires: float | None = None,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tokensmith.clock import FakeClock
 from tokensmith.state.base import (
     CODE_MEMORY,
     NO_GUESSES,
@@ -22,24 +20,10 @@ from tokensmith.state.base import (
     TokenState,
     token_digest,
 )
-from tokensmith.state.memory import MemoryTokenState
 from tokensmith.state.redis import JTI_MARGIN, RedisTokenState
 from tokensmith.state.sqlite import SqliteTokenState
 
 NOW = 100.0  # the records below are issued at this time
-
-
-@pytest.fixture(params=["sqlite", "memory", "redis"])
-async def state(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TokenState]:
-    backend: TokenState
-    if request.param == "sqlite":
-        backend = SqliteTokenState(tmp_path / "t.db")
-    elif request.param == "memory":
-        backend = MemoryTokenState()
-    else:
-        backend = RedisTokenState.from_url(request.getfixturevalue("redis_url"), clock=FakeClock(NOW))
-    yield backend
-    await backend.close()
 
 
 def _token(value: str, exp: float = 200.0, grant: str | None = None, client: str = "c") -> AccessTokenRecord:

@@ -40,3 +40,4 @@ class Listing:
     intro: str = ""
     empty: str = "Nothing here yet."
     extra: str | None = None  # a template included under the table
+    before: str | None = None  # a template included above it (a search form)

@@ -14,10 +14,14 @@ from starlette.responses import Response
 from tokensmith.config.model import CLIENT, ConfigModel
 from tokensmith.oauth.grants import registry
 from tokensmith.state.base import GrantRecord
-from tokensmith.web.console.listing import Action, Cell, Row
+from tokensmith.web.console.listing import Action, Cell, Listing, Row
 from tokensmith.web.console.web import OAUTH, Console, Page
 
 PATH = "/oauth/grants"
+COLUMNS = ["User key", "Client", "Grant type", "Scopes", "Issued", "Expires", "Grant ID"]
+INTRO = ("What users have allowed applications to do on their behalf beyond one access token: the grants behind "
+         "refresh tokens. Find them by user key (the USER_KEY the grant was filed under), by client, or both. "
+         "Revoking a grant ends its refresh token and every access token issued under it.")
 MAX_QUERY = 256  # characters of a user key or client id searched for
 
 
@@ -56,8 +60,11 @@ def register(console: Console) -> None:
         names = await page.read(lambda model: {d["clientId"]: str(d.get("name") or d["clientId"])
                                                for d in model.all(CLIENT)})
         back = {k: v for k, v in (("user", user), ("client", client)) if v}
-        return await page.render("grants.html", user_key=user, client=client, searched=bool(user or client),
-                                 rows=[row(g, names, back) for g in grants], clients=sorted(names.items()))
+        listing = Listing("Persistent Grants", COLUMNS, [row(g, names, back) for g in grants], None, INTRO,
+                          "No unexpired grant matches." if user or client else "Enter a user key or choose a client.",
+                          before="_grants_search.html")
+        return await page.render("listing.html", listing=listing, user_key=user, client=client,
+                                 clients=sorted(names.items()))
 
     @console.page(PATH + "/revoke", ("GET", "POST"))
     async def revoke(page: Page) -> Response:
