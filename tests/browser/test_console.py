@@ -266,9 +266,10 @@ def test_every_page_in_the_navigation_renders_at_1280_by_800(console: Console) -
     console.login()
     links = page.locator("nav.sidenav a")
     paths = [str(links.nth(i).get_attribute("href")) for i in range(links.count())]
-    # 5 OAuth; 8 token exchange (generators, processors, token-to-token mappings, STS and SP connections,
-    # processor policies, generator groups, policy-to-generator mappings); validators, key pairs, general settings
-    assert len(paths) == 16
+    # 6 OAuth (with persistent grants); 8 token exchange (generators, processors, token-to-token mappings, STS and
+    # SP connections, processor policies, generator groups, policy-to-generator mappings); validators, key pairs,
+    # general settings
+    assert len(paths) == 17
     for path in paths:
         response = page.goto(f"http://127.0.0.1:{console.server.admin_port}{path}")
         assert response is not None and response.status == 200, path
