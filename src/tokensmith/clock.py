@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Protocol
+
+
+def iso_millis(moment: float) -> str:
+    """``moment`` (epoch seconds) as PingFederate writes times in its APIs: UTC, milliseconds, ``Z``
+    (``2026-12-07T10:15:30.090Z``)."""
+    when = datetime.fromtimestamp(moment, UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 class Clock(Protocol):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from tokensmith.admin.kinds import access_token_managers, credential_validators
-from tokensmith.clock import Clock
+from tokensmith.clock import Clock, iso_millis
 from tokensmith.crypto.passwords import hash_password, looks_like_hash
 from tokensmith.crypto.secretbox import SecretBox, SecretBoxError
 from tokensmith.errors import ErrorCollector
@@ -56,8 +55,7 @@ class AdminContext:
         return {"id": resource_id, "location": f"{self.base_url}{path}/{resource_id}"}
 
     def timestamp(self) -> str:
-        moment = datetime.fromtimestamp(self.clock.now(), UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        return iso_millis(self.clock.now())
 
 
 def check_instance_id(value: Any, errors: ErrorCollector, path: str = "id") -> None:

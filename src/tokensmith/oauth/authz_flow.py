@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import orjson
 
@@ -55,7 +55,21 @@ class Flow:
                        user_attributes=dict(attributes))
 
     def csrf_ok(self, presented: str | None) -> bool:
-        return presented is not None and hmac.compare_digest(presented.encode(), self.csrf.encode())
+        return csrf_matches(presented, self.csrf)
+
+
+def csrf_matches(presented: str | None, expected: str) -> bool:
+    """Whether a form's CSRF token is the one sealed in its page's cookie (compared in constant time);
+    every user page checks its forms this way."""
+    return presented is not None and hmac.compare_digest(presented.encode(), expected.encode())
+
+
+class _Expiring(Protocol):
+    @property
+    def expires_at(self) -> float: ...
+
+
+T = TypeVar("T", bound=_Expiring)
 
 
 def seal_as(box: SecretBox, kind: str, data: dict[str, Any]) -> str:
@@ -79,16 +93,23 @@ def seal(box: SecretBox, flow: Flow) -> str:
     return seal_as(box, KIND, asdict(flow))
 
 
-def unseal(box: SecretBox, value: str, now: float) -> Flow | None:
-    """The flow in a cookie value, or None when it is missing, altered, foreign or expired."""
-    data = unseal_as(box, KIND, value)
+def unseal_into(box: SecretBox, kind: str, value: str | None, cls: type[T], now: float) -> T | None:
+    """The dataclass ``cls`` sealed by :func:`seal_as` as ``kind`` in a cookie value, or None when the
+    value is missing, altered, foreign, of another shape or expired (its ``expires_at``). The
+    authorization flow, the device flow and the grant page's session are all read this way."""
+    data = unseal_as(box, kind, value) if value is not None else None
     if data is None:
         return None
     try:
-        flow = Flow(**data)
+        found = cls(**data)
     except TypeError:
         return None
-    return flow if flow.expires_at > now else None
+    return found if found.expires_at > now else None
+
+
+def unseal(box: SecretBox, value: str, now: float) -> Flow | None:
+    """The flow in a cookie value, or None when it is missing, altered, foreign or expired."""
+    return unseal_into(box, KIND, value, Flow, now)
 
 
 def cookie_value(headers: dict[str, str], name: str = COOKIE) -> str | None:

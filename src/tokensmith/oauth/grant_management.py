@@ -17,11 +17,12 @@ without a CORS preflight, which these endpoints never grant.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from tokensmith.clock import iso_millis
 from tokensmith.errors import OAuthError
 from tokensmith.httpmsg import Request, Response, basic_credentials, error_response, json_response
 from tokensmith.oauth.grants.password import admit_user
@@ -35,10 +36,6 @@ if TYPE_CHECKING:
 PREFIX = "/pf-ws/rest/oauth/"
 XSRF_HEADER = "x-xsrf-header"
 REALM = 'Basic realm="PingFederate"'
-
-
-def _iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _values(value: Any) -> list[str]:
@@ -55,9 +52,9 @@ def grant_json(grant: GrantRecord) -> dict[str, Any]:
     if grant.grant_type:
         shown["grantType"] = grant.grant_type
     shown.update({"scopes": grant.scope.split(), "clientId": grant.client_id,
-                  "issued": _iso(grant.created_at), "updated": _iso(grant.created_at)})
+                  "issued": iso_millis(grant.created_at), "updated": iso_millis(grant.created_at)})
     if grant.expires_at is not None:
-        shown["expires"] = _iso(grant.expires_at)
+        shown["expires"] = iso_millis(grant.expires_at)
     shown["grantAttributes"] = [{"name": name, "values": _values(value)}
                                 for name, value in sorted(grant.attributes.items())]
     return shown
@@ -67,12 +64,14 @@ def _answer(status: int, error: str, description: str, headers: dict[str, str] |
     return error_response(OAuthError(error, description, status, headers))
 
 
+@dataclass(frozen=True)
 class _Target:
-    """What a path names: whose grants (``kind`` 'clients', 'users' or 'self', and the id) and
-    optionally one grant."""
+    """What a path names: whose grants (``kind`` 'clients', 'users', or 'self' until the bearer
+    token says which user) and optionally one grant."""
 
-    def __init__(self, kind: str, owner: str, grant_id: str | None) -> None:
-        self.kind, self.owner, self.grant_id = kind, owner, grant_id
+    kind: str
+    owner: str
+    grant_id: str | None
 
     def owns(self, grant: GrantRecord) -> bool:
         return grant.client_id == self.owner if self.kind == "clients" else grant.user_key == self.owner
@@ -82,16 +81,18 @@ def _target(path: str) -> _Target | None:
     parts = path[len(PREFIX):].split("/")  # the listener has percent-decoded the path already
     if parts and parts[-1] == "":
         parts.pop()  # a trailing slash
+    if not all(parts):
+        return None  # an empty segment: no owner or grant id
     if parts[:1] == ["grants"] and len(parts) in (1, 2):
         return _Target("self", "", parts[1] if len(parts) == 2 else None)
-    if len(parts) in (3, 4) and parts[0] in ("clients", "users") and parts[1] and parts[2] == "grants":
+    if len(parts) in (3, 4) and parts[0] in ("clients", "users") and parts[2] == "grants":
         return _Target(parts[0], parts[1], parts[3] if len(parts) == 4 else None)
     return None
 
 
 async def grant_management_endpoint(rt: Runtime, request: Request) -> Response:
     target = _target(request.path)
-    if target is None or (target.grant_id is not None and not target.grant_id):
+    if target is None:
         return _answer(404, "not_found", "No such grant management resource")
     if request.method not in ("GET", "DELETE"):
         return _answer(405, "invalid_request", "This resource accepts GET and DELETE", {"allow": "GET, DELETE"})
@@ -102,7 +103,7 @@ async def grant_management_endpoint(rt: Runtime, request: Request) -> Response:
     now = rt.clock.now()
     try:
         if target.kind == "self":
-            target.owner = await _bearer_user(rt, snapshot, request, now)
+            target = _Target("users", await _bearer_user(rt, snapshot, request, now), target.grant_id)
         else:
             await _check_admin(rt, snapshot, request, now)
     except OAuthError as error:

@@ -15,7 +15,6 @@ the flow lives in a sealed cookie and every form carries its CSRF token.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,14 @@ from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.errors import OAuthError
 from tokensmith.httpmsg import Request, Response
 from tokensmith.oauth.authorize import check_sign_in, page_params, refused_page
-from tokensmith.oauth.authz_flow import FLOW_LIFETIME, cookie_header, cookie_value, seal_as, unseal_as
+from tokensmith.oauth.authz_flow import (
+    FLOW_LIFETIME,
+    cookie_header,
+    cookie_value,
+    csrf_matches,
+    seal_as,
+    unseal_into,
+)
 from tokensmith.oauth.authz_pages import consent_page, signin_page
 from tokensmith.oauth.authz_request import Refused
 from tokensmith.oauth.clientauth import admit
@@ -69,13 +75,7 @@ def _cookie(rt: Runtime, flow: DeviceFlow, secure: bool) -> list[tuple[bytes, by
 
 
 def _flow(rt: Runtime, request: Request, now: float) -> DeviceFlow | None:
-    value = cookie_value(request.headers, COOKIE)
-    data = unseal_as(rt.box, KIND, value) if value is not None else None
-    try:
-        flow = DeviceFlow(**data) if data is not None else None
-    except TypeError:
-        return None
-    return flow if flow is not None and flow.expires_at > now else None
+    return unseal_into(rt.box, KIND, cookie_value(request.headers, COOKIE), DeviceFlow, now)
 
 
 async def user_authorization_endpoint(rt: Runtime, request: Request, issuer: str) -> Response:
@@ -160,8 +160,7 @@ async def _form(rt: Runtime, request: Request, params: dict[str, str], secure: b
     if flow is None:
         raise Refused("This page has expired or was opened in another browser. Open the address shown on your "
                        "device again.")
-    presented = params.get("pf.csrf")
-    if presented is None or not _same(presented, flow.csrf):
+    if not csrf_matches(params.get("pf.csrf"), flow.csrf):
         raise Refused("The form was not sent by this page (its security token is missing or wrong). Open the "
                        "address shown on your device again.")
     action, address = params["pf.action"], request.client_ip
@@ -189,10 +188,6 @@ async def _form(rt: Runtime, request: Request, params: dict[str, str], secure: b
             raise Refused("The application is no longer known to this server, or is disabled")
         return await _decide(rt, client, flow, action == "allow", secure)
     raise Refused("The form does not belong to this step. Open the address shown on your device again.")
-
-
-def _same(presented: str, expected: str) -> bool:
-    return hmac.compare_digest(presented.encode(), expected.encode())
 
 
 async def _decide(rt: Runtime, client: RuntimeClient, flow: DeviceFlow, approved: bool, secure: bool) -> Response:

@@ -11,13 +11,19 @@ revoked only when it is one of the signed-in user's own grants.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import asdict, dataclass, field
 
 from tokensmith.crypto.randomness import urlsafe_token
 from tokensmith.httpmsg import Request, Response
 from tokensmith.oauth.authorize import check_sign_in, page_params, refused_page
-from tokensmith.oauth.authz_flow import FLOW_LIFETIME, cookie_header, cookie_value, seal_as, unseal_as
+from tokensmith.oauth.authz_flow import (
+    FLOW_LIFETIME,
+    cookie_header,
+    cookie_value,
+    csrf_matches,
+    seal_as,
+    unseal_into,
+)
 from tokensmith.oauth.authz_pages import signin_page
 from tokensmith.oauth.authz_request import Refused
 from tokensmith.oauth.grant_pages import grants_page, signed_out_page
@@ -41,13 +47,7 @@ def _cookie(rt: Runtime, path: str, session: GrantSession, secure: bool) -> list
 
 
 def _session(rt: Runtime, request: Request) -> GrantSession | None:
-    value = cookie_value(request.headers, COOKIE)
-    data = unseal_as(rt.box, KIND, value) if value is not None else None
-    try:
-        session = GrantSession(**data) if data is not None else None
-    except TypeError:
-        return None
-    return session if session is not None and session.expires_at > rt.clock.now() else None
+    return unseal_into(rt.box, KIND, cookie_value(request.headers, COOKIE), GrantSession, rt.clock.now())
 
 
 async def user_grants_endpoint(rt: Runtime, request: Request, issuer: str) -> Response:
@@ -80,8 +80,7 @@ async def _form(rt: Runtime, request: Request, params: dict[str, str], session: 
                 secure: bool) -> Response:
     if session is None:
         raise Refused("This page has expired or was opened in another browser. Open it again.")
-    presented = params.get("pf.csrf")
-    if presented is None or not hmac.compare_digest(presented.encode(), session.csrf.encode()):
+    if not csrf_matches(params.get("pf.csrf"), session.csrf):
         raise Refused("The form was not sent by this page (its security token is missing or wrong). Open it again.")
     path, what = request.path, params["pf.action"]
     if what == "signin" and not session.user_key:

@@ -44,6 +44,7 @@ from tokensmith.state.redis_grants import RedisGrants
 from tokensmith.state.redis_guesses import RedisGuesses
 from tokensmith.state.redis_par import RedisPushed
 from tokensmith.state.redis_url import parse_redis_url
+from tokensmith.state.redis_values import text, ttl_ms
 from tokensmith.state.replication import DEFAULT_POLICY, SyncPolicy, required_acks
 
 T = TypeVar("T")
@@ -56,10 +57,6 @@ JTI_MARGIN = 5.0  # seconds a denylist entry outlives its token: covers clock sk
 _SHAS = {name: hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest() for name, body in lua.ALL.items()}
 
 
-def _ttl_ms(expires_at: float, now: float) -> int:
-    return max(1, math.ceil((expires_at - now) * 1000))
-
-
 def _num(value: float) -> str:
     return repr(float(value))
 
@@ -70,10 +67,6 @@ def _both(reply: Any) -> bool:
 
 def _some(reply: Any) -> bool:
     return reply is not None
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class RedisTokenState(DigestKeys):
@@ -264,7 +257,7 @@ class RedisTokenState(DigestKeys):
             keys.append(self._key("gt", record.grant_id))
         body = orjson.dumps([record.atm_id, record.client_id, record.scope, record.attributes, record.issued_at,
                              record.grant_id])
-        args = [body, _num(record.expires_at), _ttl_ms(record.expires_at, now), record.atm_id,
+        args = [body, _num(record.expires_at), ttl_ms(record.expires_at, now), record.atm_id,
                 record.grant_id or "", digest, _num(now)]
         stored, replicated = await self._write("put_token", keys, args, "issue", record.atm_id)
         if not stored:
@@ -283,9 +276,9 @@ class RedisTokenState(DigestKeys):
 
     async def extend_token(self, token_hash: bytes, new_expires_at: float) -> bool:
         digest = token_hash.hex()
-        args = [_num(new_expires_at), _ttl_ms(new_expires_at, self._clock.now()), self._prefix, digest]
+        args = [_num(new_expires_at), ttl_ms(new_expires_at, self._clock.now()), self._prefix, digest]
         result, _ = await self._write_found("extend_token", [self._key("t", digest)], args, "extend",
-                                            lambda r: None if r is None else _text(r))
+                                            lambda r: None if r is None else text(r))
         if result is None:
             return False
         self.writes += 1
@@ -295,14 +288,14 @@ class RedisTokenState(DigestKeys):
     async def delete_token(self, token_hash: bytes) -> bool:
         digest = token_hash.hex()
         result, _ = await self._write_found("delete_token", [self._key("t", digest)], [self._prefix, digest],
-                                            "revoke", lambda r: None if r is None else _text(r))
+                                            "revoke", lambda r: None if r is None else text(r))
         self.writes += 1
         return result is not None
 
     # ----------------------------------------------------------------- JWT denylist
 
     async def revoke_jti(self, jti_key: str, expires_at: float) -> None:
-        ttl = _ttl_ms(expires_at + JTI_MARGIN, self._clock.now())
+        ttl = ttl_ms(expires_at + JTI_MARGIN, self._clock.now())
         atm = jti_key.split("|", 1)[0] if "|" in jti_key else None
         await self._write("revoke_jti", [self._key("j", jti_key)], [_num(expires_at), ttl], "revoke_jti", atm)
         self.writes += 1

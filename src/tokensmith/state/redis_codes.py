@@ -13,7 +13,6 @@ lost it the user signs in again.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Awaitable
 from typing import Any, Protocol, TypeVar
 
@@ -23,6 +22,7 @@ from redis.exceptions import NoScriptError
 
 from tokensmith.clock import Clock
 from tokensmith.state.base import CODE_MEMORY, CodeRecord
+from tokensmith.state.redis_values import text, ttl_ms
 
 T = TypeVar("T")
 
@@ -64,10 +64,6 @@ class Host(Protocol):
     async def _guard(self, call: Awaitable[T], uses_connection: bool = True) -> T: ...
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 class RedisCodes:
     def __init__(self, host: Host) -> None:
         self._host = host
@@ -85,7 +81,7 @@ class RedisCodes:
         return await host._guard(call())
 
     async def put_code(self, record: CodeRecord) -> None:
-        ttl = max(1, math.ceil((record.expires_at + CODE_MEMORY - self._host._clock.now()) * 1000))
+        ttl = ttl_ms(record.expires_at + CODE_MEMORY, self._host._clock.now())
         if not await self._run("put", record.code_hash, [orjson.dumps(record.to_json()), ttl]):
             raise ValueError("a code with this digest already exists")
 
@@ -94,8 +90,8 @@ class RedisCodes:
         if not found:
             return None
         body, taken, grant_id, token_key = found
-        return CodeRecord.from_json(code_hash, orjson.loads(body), _text(grant_id) or None,
-                                    bytes.fromhex(_text(token_key)) if _text(token_key) else None, int(taken) > 1)
+        return CodeRecord.from_json(code_hash, orjson.loads(body), text(grant_id) or None,
+                                    bytes.fromhex(text(token_key)) if text(token_key) else None, int(taken) > 1)
 
     async def record_code_issue(self, code_hash: bytes, grant_id: str | None, token_key: bytes | None) -> bool:
         taken = await self._run("record", code_hash, [grant_id or "", token_key.hex() if token_key else ""])

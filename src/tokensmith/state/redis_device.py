@@ -14,7 +14,6 @@ not wait for replicas: after a failover that lost one, the device starts again.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from redis.exceptions import NoScriptError
 
 from tokensmith.state.base import CODE_MEMORY, DeviceRecord, device_decision, device_poll
 from tokensmith.state.redis_codes import Host
+from tokensmith.state.redis_values import ttl_ms
 
 PUT = """
 -- KEYS: device, user  ARGV: body, device hex, ttl ms
@@ -65,7 +65,7 @@ class RedisDevices:
 
     async def put_device(self, record: DeviceRecord) -> None:
         host = self._host
-        ttl = max(1, math.ceil((record.expires_at + CODE_MEMORY - host._clock.now()) * 1000))
+        ttl = ttl_ms(record.expires_at + CODE_MEMORY, host._clock.now())
         keys = [host._key("d", record.device_hash.hex()), host._key("du", record.user_hash.hex())]
         if not await self._run("put", keys, [_body(record), record.device_hash.hex(), ttl]):
             raise ValueError("a device authorization with this device or user code already exists")

@@ -8,30 +8,22 @@ refresh token no longer works, and a revoked grant never lingers in an index.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from tokensmith.state.base import GrantRecord
+from tokensmith.state.redis_values import text, ttl_ms
 
 if TYPE_CHECKING:
     from tokensmith.state.redis import RedisTokenState
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _ttl_ms(expires_at: float, now: float) -> int:
-    return max(1, math.ceil((expires_at - now) * 1000))
 
 
 def _record(grant_id: str, body: Any, refresh_hex: Any) -> GrantRecord:
     fields = orjson.loads(body)
     client_id, atm_id, user_key, scope, attributes, created_at, expires_at = fields[:7]
     grant_type = fields[7] if len(fields) > 7 else ""  # records written before grants kept their type
-    return GrantRecord(grant_id, bytes.fromhex(_text(refresh_hex)), client_id, atm_id, user_key, scope,
+    return GrantRecord(grant_id, bytes.fromhex(text(refresh_hex)), client_id, atm_id, user_key, scope,
                        attributes, created_at, expires_at, grant_type)
 
 
@@ -42,7 +34,7 @@ class RedisGrants:
     async def put_grant(self, grant: GrantRecord) -> None:
         h = self._host
         digest = grant.refresh_hash.hex()
-        ttl = 0 if grant.expires_at is None else _ttl_ms(grant.expires_at, h._clock.now())
+        ttl = 0 if grant.expires_at is None else ttl_ms(grant.expires_at, h._clock.now())
         body = orjson.dumps([grant.client_id, grant.atm_id, grant.user_key, grant.scope, grant.attributes,
                              grant.created_at, grant.expires_at, grant.grant_type])
         keys = [h._key("g", grant.grant_id), h._key("r", digest), h._key("gu", grant.user_key),
@@ -66,14 +58,14 @@ class RedisGrants:
         digest = refresh_hash.hex()
         found = await h._guard(h._script(h._primary, "grant_by_refresh", [h._key("r", digest)],
                                          [h._prefix, digest]))
-        return _record(_text(found[0]), found[1], found[2]) if found else None
+        return _record(text(found[0]), found[1], found[2]) if found else None
 
     async def replace_refresh(self, grant_id: str, old_hash: bytes, new_hash: bytes) -> bool:
         h = self._host
         keys = [h._key("g", grant_id), h._key("r", old_hash.hex()), h._key("r", new_hash.hex())]
         result, replicated = await h._write_found("replace_refresh", keys,
                                                   [old_hash.hex(), new_hash.hex(), grant_id], "refresh",
-                                                  lambda r: None if r is None else _text(r))
+                                                  lambda r: None if r is None else text(r))
         if result is None:
             return False
         h.writes += 1
@@ -86,7 +78,7 @@ class RedisGrants:
         h = self._host
         keys = [h._key("g", grant_id), h._key("gt", grant_id)]
         result, _ = await h._write_found("revoke_grant", keys, [h._prefix], "revoke",
-                                         lambda r: _text(r[1]) or None)
+                                         lambda r: text(r[1]) or None)
         h.writes += 1
         return int(result[0])
 
@@ -95,5 +87,5 @@ class RedisGrants:
         h = self._host
         index = h._key("gu", user_key) if user_key is not None else h._key("gc", client_id or "")
         flat = await h._guard(h._script(h._primary, "list_grants", [index], [h._prefix]))
-        found = [_record(_text(flat[i]), flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)]
+        found = [_record(text(flat[i]), flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)]
         return sorted((g for g in found if g.live(now)), key=lambda g: (g.created_at, g.grant_id))

@@ -12,7 +12,6 @@ failover that lost it the client pushes its request again.
 from __future__ import annotations
 
 import hashlib
-import math
 from typing import Any
 
 import orjson
@@ -20,6 +19,7 @@ from redis.exceptions import NoScriptError
 
 from tokensmith.state.base import PushedRequestRecord
 from tokensmith.state.redis_codes import Host
+from tokensmith.state.redis_values import ttl_ms
 
 TAKE = """
 -- KEYS: pushed request
@@ -39,7 +39,7 @@ class RedisPushed:
 
     async def put_pushed(self, record: PushedRequestRecord) -> None:
         host = self._host
-        ttl = max(1, math.ceil((record.expires_at - host._clock.now()) * 1000))
+        ttl = ttl_ms(record.expires_at, host._clock.now())
         stored = await host._guard(host._primary.set(self._key(record.ref_hash), orjson.dumps(record.to_json()),
                                                      px=ttl, nx=True))
         if not stored:

@@ -56,6 +56,12 @@ def served_names() -> list[str]:
     return list(GRANTS)
 
 
+def label(value: str) -> str:
+    """How the console names a client grant type value (the value itself when it is not one of ours)."""
+    known = CLIENT_VALUES.get(value)
+    return value if known is None else known.label
+
+
 def allowed_client_values() -> dict[str, ClientGrantType]:
     """The client grant-type values a client may be given here."""
     return {v: c for v, c in CLIENT_VALUES.items() if c.refused is None}

@@ -31,11 +31,6 @@ FIELDS = ["clientId", "name", "description", "enabled", "grantTypes", "clientAut
 GENERATE = "_generate"
 
 
-def _label(value: str) -> str:
-    known = registry.CLIENT_VALUES.get(value)
-    return value if known is None else known.label
-
-
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
@@ -128,7 +123,7 @@ def _listing(page: Page, model: ConfigModel) -> Listing:
             actions.append(Action("Secret", url(PATH + "/secret", id=cid)))
         actions.append(Action("Delete", url(PATH + "/delete", id=cid), danger=True))
         rows.append(Row([Cell(cid, href=url(PATH + "/edit", id=cid), code=True), Cell(doc.get("name", "")),
-                         Cell(", ".join(_label(g) for g in doc.get("grantTypes", []))),
+                         Cell(", ".join(registry.label(g) for g in doc.get("grantTypes", []))),
                          Cell("Client secret" if auth == "SECRET" else "None (public client)"),
                          Cell("Enabled" if doc.get("enabled", True) else "Disabled",
                               badge="ok" if doc.get("enabled", True) else "bad")], actions))

@@ -30,8 +30,7 @@ def _when(moment: float | None) -> str:
 
 
 def _kind(value: str) -> str:
-    known = registry.CLIENT_VALUES.get(value)
-    return known.label if known is not None else (value or "Not recorded")
+    return registry.label(value) if value else "Not recorded"
 
 
 def register(console: Console) -> None:
