@@ -48,7 +48,7 @@ from admin import (
     configure_jwt,
     issue_tokens,
 )
-from rsalimit import RsaLimit
+from outcome import RSA_BOUND, TARGETS, ScenarioOutcome, medians, notes, run_label, table
 from rsalimit import measure as measure_rsa_limit
 from spread import Spread, established_connections, measure_spread
 from sts import STS_PATH, check_sts, configure_sts, configure_sts_username
@@ -59,20 +59,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 DEFAULT_JSON = BENCH_DIR / "results" / "latest.json"
 SCENARIOS = ("issue", "introspect", *JWT_MANAGERS, "sts", "sts-username")
-# Scenarios that cost one RSA-2048 signature per response: their rate is also shown as a share of the
-# machine's RSA signing limit, measured by the harness just before each of them.
-RSA_BOUND = ("jwt-rs256", "sts", "sts-username")
 FORM_HEADERS = {"Authorization": CLIENT_AUTHORIZATION, "Content-Type": "application/x-www-form-urlencoded"}
-# What the service is meant to reach on a 2-core machine (compared against, never enforced). RSA-bound
-# scenarios have a share of the measured RSA-2048 signing limit (percent) instead of a fixed rate.
-TARGETS: dict[str, dict[str, float]] = {
-    "issue": {"min_requests_per_s": 15_000, "max_p99_ms": 10.0},
-    "introspect": {"min_requests_per_s": 20_000, "max_p99_ms": 10.0},
-    "jwt-rs256": {"min_rsa_share_pct": 80.0, "max_p99_ms": 50.0},
-    "jwt-es256": {"min_requests_per_s": 12_000, "max_p99_ms": 10.0},
-    "sts": {"min_rsa_share_pct": 70.0, "max_p99_ms": 50.0},
-    "sts-username": {"min_rsa_share_pct": 50.0, "max_p99_ms": 50.0},
-}
 
 
 def log(message: str) -> None:
@@ -97,6 +84,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help=f"comma-separated subset of: {', '.join(SCENARIOS)} (default all)")
     p.add_argument("--rsa-seconds", type=int, default=3, help="seconds of `openssl speed rsa2048` on every core "
                    "before each RSA-bound scenario (default 3; 0 = do not measure the RSA limit)")
+    p.add_argument("--repeat", type=int, default=1, help="run every chosen scenario this many times, the "
+                   "scenarios taking turns, and judge each target by the median (default 1)")
     p.add_argument("--tokens", type=int, default=1000, help="tokens issued for the introspect scenario "
                    "(default 1000)")
     p.add_argument("--check-sample", type=int, default=100, help="tokens introspected by the correctness "
@@ -125,6 +114,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--workers must be at least 1")
     if args.tokens < 1:
         p.error("--tokens must be at least 1")
+    if not 1 <= args.repeat <= 9:
+        p.error("--repeat must be between 1 and 9")
     if not 0 <= args.rsa_seconds <= 60:
         p.error("--rsa-seconds must be between 0 and 60")
     if args.url:
@@ -219,71 +210,6 @@ class Target:
         return {self.pid_labels.get(pid, f"pid {pid}"): n for pid, n in sorted(counts.items())}
 
 
-@dataclass
-class ScenarioOutcome:
-    name: str
-    result: WrkResult | None = None
-    warmup: WrkResult | None = None
-    server_cpu_s: float | None = None
-    machine_cpu_s: float | None = None
-    connection_split: dict[str, int] | None = None  # worker label (or pid) -> wrk connections, mid-run
-    rsa_limit: RsaLimit | None = None  # measured just before the measured run (RSA-bound scenarios)
-    checks: dict[str, Any] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def rsa_share(self) -> float | None:
-        """req/s as a percentage of the RSA-2048 signing limit, for RSA-bound scenarios."""
-        if self.rsa_limit is None or self.result is None:
-            return None
-        return self.rsa_limit.share(self.result.rate)
-
-    @property
-    def rsa_cpu_share(self) -> float | None:
-        """The share of the server's CPU time per response that one signature's CPU time accounts for."""
-        if self.rsa_limit is None or self.result is None or not self.server_cpu_s or not self.result.requests:
-            return None
-        return 100.0 * self.rsa_limit.cpu_per_signature / (self.server_cpu_s / self.result.requests)
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"ok": not self.problems, "problems": self.problems, "checks": self.checks,
-                               "wrk_connections_per_worker": self.connection_split}
-        if self.warmup is not None:
-            out["warmup"] = self.warmup.as_dict()
-        if self.result is not None:
-            out["result"] = self.result.as_dict()
-            seconds = self.result.duration_s or 1.0
-            out["wrk_cpu_cores"] = round(self.result.wrk_cpu_s / seconds, 2)
-            if self.server_cpu_s is not None:
-                out["server_cpu_cores"] = round(self.server_cpu_s / seconds, 2)
-            if self.machine_cpu_s is not None:
-                out["machine_busy_cores"] = round(self.machine_cpu_s / seconds, 2)
-                if self.server_cpu_s is not None:
-                    other = self.machine_cpu_s - self.server_cpu_s - self.result.wrk_cpu_s
-                    out["other_processes_cores"] = round(max(0.0, other) / seconds, 2)
-            if self.rsa_limit is not None:
-                out["rsa_limit"] = self.rsa_limit.as_dict()
-                out["rsa_share_pct"] = round(self.rsa_share or 0.0, 1)
-                if self.rsa_cpu_share is not None:
-                    out["rsa_cpu_share_pct"] = round(self.rsa_cpu_share, 1)
-                    out["server_cpu_us_per_request"] = round(1e6 * (self.server_cpu_s or 0) / self.result.requests, 1)
-            target = TARGETS.get(self.name)
-            if target:
-                out["target"] = {**target, "met": meets_target(self)}
-        return out
-
-
-def meets_target(outcome: ScenarioOutcome) -> bool | None:
-    """Whether the scenario met its target; None when it has a share target but no RSA limit was measured."""
-    target, result = TARGETS[outcome.name], outcome.result
-    assert result is not None
-    if result.latency_us["p99"] / 1000.0 > target["max_p99_ms"]:
-        return False
-    if "min_rsa_share_pct" in target:
-        share = outcome.rsa_share
-        return None if share is None else share >= target["min_rsa_share_pct"]
-    return result.rate >= target["min_requests_per_s"]
-
 
 def measure(outcome: ScenarioOutcome, target: Target, args: argparse.Namespace, wrk: str, path: str,
             script: str, script_args: list[str]) -> None:
@@ -316,6 +242,9 @@ def measure(outcome: ScenarioOutcome, target: Target, args: argparse.Namespace, 
     if before is not None and after is not None:
         outcome.server_cpu_s = after - before
     outcome.machine_cpu_s = busy_after - busy_before
+    if outcome.rsa_limit is not None:
+        outcome.rsa_limit_after = measure_rsa_limit(args.rsa_seconds)
+        log(f"{outcome.name}: RSA-2048 signing limit after the run {outcome.rsa_limit_after.signatures_per_s:,.0f}/s")
     if outcome.result.non_2xx:
         outcome.problems.append(f"{outcome.result.non_2xx} responses with status >= 400")
     if outcome.result.socket_errors:
@@ -409,66 +338,6 @@ RUNNERS: dict[str, Scenario] = {"issue": scenario_issue, "introspect": scenario_
                                 "sts-username": scenario_sts_username}
 
 
-# --------------------------------------------------------------------------- report
-
-
-def table(outcomes: list[ScenarioOutcome]) -> str:
-    header = f"{'scenario':<12} {'requests':>10} {'req/s':>10} {'% RSA':>6} {'p50 ms':>8} {'p90 ms':>8} " \
-             f"{'p99 ms':>8} {'non-2xx':>8} {'errors':>7}"
-    lines = [header, "-" * len(header)]
-    for o in outcomes:
-        r = o.result
-        if r is None:
-            lines.append(f"{o.name:<12} {'failed: ' + '; '.join(o.problems)[:80]}")
-            continue
-        lat = r.latency_us
-        share = f"{o.rsa_share:>6.1f}" if o.rsa_share is not None else f"{'':>6}"
-        lines.append(f"{o.name:<12} {r.requests:>10} {r.rate:>10.1f} {share} {lat['p50'] / 1000:>8.2f} "
-                     f"{lat['p90'] / 1000:>8.2f} {lat['p99'] / 1000:>8.2f} {r.non_2xx:>8} {r.socket_errors:>7}")
-    return "\n".join(lines)
-
-
-def notes(outcomes: list[ScenarioOutcome], spread: Spread | None) -> list[str]:
-    out: list[str] = []
-    if spread is not None:
-        out.append(f"worker spread: {spread.describe()}")
-    for o in outcomes:
-        r = o.result
-        if r is None:
-            continue
-        seconds = r.duration_s or 1.0
-        cpu = f"wrk used {r.wrk_cpu_s / seconds:.2f} cores"
-        if o.server_cpu_s is not None:
-            cpu += f", server {o.server_cpu_s / seconds:.2f} cores"
-        if o.machine_cpu_s is not None:
-            cpu += f", machine busy {o.machine_cpu_s / seconds:.2f} of {os.cpu_count()} cores"
-            if o.server_cpu_s is not None:
-                other = max(0.0, o.machine_cpu_s - o.server_cpu_s - r.wrk_cpu_s)
-                if other / seconds >= 0.1:
-                    cpu += f" (other processes {other / seconds:.2f}: results may be disturbed)"
-        if o.rsa_limit is not None:
-            limit = o.rsa_limit
-            out.append(f"{o.name}: RSA-2048 signing limit {limit.signatures_per_s:,.0f}/s on {limit.cores} cores "
-                       f"({limit.signatures_per_s / max(1, limit.cores):,.0f} per core; {limit.method}, load "
-                       f"average {limit.load_average[0]:.2f}); {r.rate:,.0f} req/s = {o.rsa_share:.1f} % of it")
-            if o.rsa_cpu_share is not None and o.server_cpu_s:
-                out.append(f"{o.name}: server CPU {1e6 * o.server_cpu_s / r.requests:,.0f} us per response, one "
-                           f"signature {1e6 * limit.cpu_per_signature:,.0f} us: {o.rsa_cpu_share:.1f} % of the "
-                           "server's CPU is the signature")
-        target = TARGETS.get(o.name)
-        if target:
-            met = meets_target(o)
-            verdict = "met" if met else "MISSED" if met is not None else "not judged (no RSA limit)"
-            wanted = (f"{target['min_rsa_share_pct']:g} % of the RSA limit" if "min_rsa_share_pct" in target
-                      else f"{target['min_requests_per_s']:,.0f} req/s")
-            out.append(f"{o.name}: target >= {wanted} with p99 <= {target['max_p99_ms']:g} ms: {verdict}; {cpu}")
-        if o.connection_split:
-            split = ", ".join(f"{label}: {n}" for label, n in sorted(o.connection_split.items()))
-            out.append(f"{o.name}: wrk connections per worker (mid-run): {split}")
-        for problem in o.problems:
-            out.append(f"{o.name}: PROBLEM: {problem}")
-    return out
-
 
 # --------------------------------------------------------------------------- main
 
@@ -517,12 +386,15 @@ def run(args: argparse.Namespace, wrk: str) -> int:
                                         own.worker_pids if own is not None else None)
                 target.pid_labels = {pid: label for label, pid in spread.worker_pids.items()}
                 log(f"worker spread: {spread.describe()}")
-            for name in args.scenario_list:
-                try:
-                    outcomes.append(RUNNERS[name](target, args, wrk, workdir, rng))
-                except (WrkError, AdminError, httpx.HTTPError) as exc:
-                    outcomes.append(ScenarioOutcome(name, problems=[f"{type(exc).__name__}: {exc}"]))
-                log(f"{name}: done")
+            for run_number in range(1, args.repeat + 1):  # the scenarios take turns
+                for name in args.scenario_list:
+                    try:
+                        outcome = RUNNERS[name](target, args, wrk, workdir, rng)
+                    except (WrkError, AdminError, httpx.HTTPError) as exc:
+                        outcome = ScenarioOutcome(name, problems=[f"{type(exc).__name__}: {exc}"])
+                    outcome.run = run_number
+                    outcomes.append(outcome)
+                    log(f"{run_label(outcome, args.repeat)}: done")
         except (ServerError, AdminError, WrkError, httpx.HTTPError, OSError) as exc:
             fatal = f"{type(exc).__name__}: {exc}"
             if own is not None:
@@ -536,6 +408,7 @@ def run(args: argparse.Namespace, wrk: str) -> int:
                     print(f"server log (last lines):\n{own.log_tail()}", file=sys.stderr)
 
     finished_at = datetime.now(UTC)
+    summary = medians(outcomes, args.scenario_list) if args.repeat > 1 else []
     ok = fatal is None and all(not o.problems for o in outcomes)
     document = {
         "schema": 1,
@@ -544,11 +417,15 @@ def run(args: argparse.Namespace, wrk: str) -> int:
         "machine": {**info, "load_average_at_finish": [round(x, 2) for x in os.getloadavg()]},
         "parameters": {"workers": args.workers if not args.url else None, "connections": args.connections,
                        "duration_s": args.duration, "warmup_s": args.warmup, "threads": args.threads,
-                       "scenarios": args.scenario_list, "tokens": args.tokens, "check_sample": args.check_sample,
+                       "scenarios": args.scenario_list, "repeat": args.repeat, "tokens": args.tokens,
+                       "check_sample": args.check_sample,
                        "url": args.url},
         "server": server_info,
         "worker_spread": spread.as_dict() if spread is not None else None,
-        "scenarios": {o.name: o.as_dict() for o in outcomes},
+        "scenarios": ({o.name: o.as_dict() for o in outcomes} if args.repeat == 1 else
+                      {name: {"runs": [o.as_dict() for o in outcomes if o.name == name],
+                              "median": next((m.as_dict() for m in summary if m.name == name), None)}
+                       for name in args.scenario_list}),
         "targets": TARGETS,
         "fatal": fatal,
         "ok": ok,
@@ -557,10 +434,14 @@ def run(args: argparse.Namespace, wrk: str) -> int:
     args.json.write_text(json.dumps(document, indent=2) + "\n")
 
     print()
-    print(table(outcomes))
+    print(table(outcomes, args.repeat))
     print()
-    for line in notes(outcomes, spread):
+    for line in notes(outcomes, spread, args.repeat):
         print(line)
+    if summary:
+        print()
+        for median in summary:
+            print(median.describe(TARGETS.get(median.name)))
     if fatal:
         print(f"FAILED: {fatal}")
     print(f"results: {args.json}")
