@@ -16,6 +16,7 @@ from tokensmith.config.authserver import DEFAULTS, SETTINGS_ID
 from tokensmith.config.authserver import current as current  # the admin API reads the settings through here
 from tokensmith.config.model import ATM, CLIENT, PCV, SETTINGS, ConfigModel
 from tokensmith.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+from tokensmith.oauth.cors import entry_problem
 
 PAR_STATUSES = ("DISABLED", "ENABLED", "REQUIRED")
 PAR_TIMEOUT = (1, 3600)  # seconds a pushed request's reference is valid
@@ -71,6 +72,7 @@ def validate(doc: dict[str, Any], model: ConfigModel, errors: ErrorCollector) ->
     if retention < 0:
         errors.add("clientSecretRetentionPeriod", "must not be negative")
     validate_device(doc, errors)
+    _validate_origins(doc, errors)
     atm = doc.get("atmIdForOAuthGrantManagement")
     if atm and model.get(ATM, atm) is None:
         errors.add("atmIdForOAuthGrantManagement", f"Access token manager '{atm}' does not exist")
@@ -128,6 +130,20 @@ def validate_device(doc: dict[str, Any], errors: ErrorCollector) -> None:
         errors.add("userAuthorizationUrl", f"userAuthorizationUrl {problem}")
     if not isinstance(doc.get("bypassActivationCodeConfirmation"), bool):
         errors.add("bypassActivationCodeConfirmation", "bypassActivationCodeConfirmation must be true or false")
+def _validate_origins(doc: dict[str, Any], errors: ErrorCollector) -> None:
+    """``allowedOrigins``: the browser origins that may call the OAuth endpoints (tokensmith.oauth.cors)."""
+    origins = doc.get("allowedOrigins")
+    if origins is None:
+        return
+    if not isinstance(origins, list):
+        errors.add("allowedOrigins", "allowedOrigins must be a list of origins")
+        return
+    for i, entry in enumerate(origins):
+        problem = entry_problem(entry)
+        if problem:
+            errors.add(f"allowedOrigins[{i}]", f"'{entry}' {problem}")
+
+
 def _int_in(doc: dict[str, Any], key: str, bounds: tuple[int, int], unit: str, errors: ErrorCollector) -> None:
     value = doc.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not bounds[0] <= value <= bounds[1]:

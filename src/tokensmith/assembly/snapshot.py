@@ -17,6 +17,7 @@ from tokensmith.config.inheritance import effective_configuration
 from tokensmith.config.model import ATM, CLIENT, MAPPING, PCV, SETTINGS, ConfigModel
 from tokensmith.keys.ring import KeyLoader, KeyRing
 from tokensmith.mapping import CompiledMapping
+from tokensmith.oauth.cors import Origins, compile_origins
 from tokensmith.oauth.exchange_config import CompiledExchange, compile_exchange
 from tokensmith.pcv.base import CredentialValidator, build_validator
 from tokensmith.plugins.configuration import NormalizedConfig
@@ -190,6 +191,7 @@ class Snapshot:
     par: ParSettings = field(default_factory=ParSettings)  # pushed authorization requests
     grants: GrantManagement = field(default_factory=GrantManagement)  # persistent grant management
     base_url: str = ""  # /serverSettings federationInfo.baseUrl ("": none; see tokensmith.publicurl)
+    cors: Origins = field(default_factory=Origins)  # allowedOrigins: browser applications' origins
 
     def atm_for_resource(self, resource: str) -> str | None:
         for prefix, atm_id in self.resource_index:
@@ -311,4 +313,5 @@ def build(model: ConfigModel, keys: KeyLoader | None = None) -> Snapshot:
         grants=_grant_management(auth),
         base_url=str((((model.get(SETTINGS, "serverSettings") or {}).get("federationInfo")) or {})
                      .get("baseUrl") or "").rstrip("/"),
+        cors=compile_origins(auth.get("allowedOrigins")),
     )

@@ -15,6 +15,7 @@ import orjson
 
 from tokensmith.httpmsg import JSON_HEADERS, Request, Response
 from tokensmith.node import Node
+from tokensmith.oauth import cors
 from tokensmith.oauth.authorize import authorization_endpoint
 from tokensmith.oauth.device import device_authorization_endpoint
 from tokensmith.oauth.grant_management import PREFIX as GRANTS_PREFIX
@@ -32,6 +33,16 @@ from tokensmith.sts.endpoint import sts_endpoint
 from tokensmith.sts.mex import mex_endpoint
 
 MAX_BODY = 64 * 1024
+# The endpoints browser applications may call from the origins in allowedOrigins (oauth/cors.py),
+# with the methods a preflight may ask for; the last two also for responses without an Origin
+# (Vary: Origin), because caches may keep them.
+CORS_METHODS: dict[str, tuple[str, ...]] = {
+    "/as/token.oauth2": ("POST",), "/as/revoke_token.oauth2": ("POST",),
+    "/pf/JWKS": ("GET",), "/.well-known/openid-configuration": ("GET",),
+    "/.well-known/oauth-authorization-server": ("GET",),
+}
+CORS_CACHEABLE = frozenset({"/pf/JWKS", "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"})
+GRANTS_API = "/pf-ws/rest/oauth/grants"
 log = logging.getLogger("tokensmith.runtime")
 
 Scope = dict[str, Any]
@@ -127,9 +138,29 @@ class RuntimeApp:
 
     async def dispatch(self, request: Request) -> Response:
         """Answer one request; the same entry point for the ASGI app and the HTTP/1.1 listener."""
-        handler = self._handler(request.path)
+        path = request.path
+        handler = self._handler(path)
         if handler is None:
             return _error(404, "not_found", "No such endpoint")
+        if "origin" in request.headers or path in CORS_CACHEABLE:
+            methods = CORS_METHODS.get(path) or (
+                ("GET", "DELETE") if path == GRANTS_API or path.startswith(GRANTS_API + "/") else None)
+            if methods is not None:
+                return await self._cross_origin(handler, request, methods)
+        return await self._answer(handler, request)
+
+    async def _cross_origin(self, handler: Handler, request: Request, methods: tuple[str, ...]) -> Response:
+        """A request to an endpoint browser applications may call from other origins (allowedOrigins)."""
+        origins = self.node.snapshot().cors
+        if not origins.enabled:
+            return await self._answer(handler, request)
+        answer = cors.preflight(request, origins, methods)
+        if answer is not None:
+            return answer
+        return cors.decorate(request, await self._answer(handler, request), origins)
+
+    @staticmethod
+    async def _answer(handler: Handler, request: Request) -> Response:
         try:
             return await handler(request)
         except Exception:  # never a bare 500 page: log it and answer in OAuth's format
