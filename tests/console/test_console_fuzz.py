@@ -63,7 +63,7 @@ NAMES = {
     "/oauth/authorization-server-settings": [
         "refreshTokenLength", "persistentGrantLifetime", "clientSecretRetentionPeriod", "rollRefreshTokenValues",
         "atmIdForOAuthGrantManagement", "defaultScopeDescription", "scopeForOAuthGrantManagement",
-        "adminWebServicePcvRef.id", "bypassAuthorizationForApprovedGrants"],
+        "adminWebServicePcvRef.id", "bypassAuthorizationForApprovedGrants", "allowedOrigins"],
     "/oauth/grants/revoke?id=nothing": ["_action"],
     "/oauth/access-token-mappings/new": [
         "context.type", "context.contextRef.id", "accessTokenManagerRef.id", "attributeContractFulfillment._names",

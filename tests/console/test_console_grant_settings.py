@@ -42,3 +42,26 @@ async def test_grant_management_settings_are_set_and_kept(console: ConsoleClient
     refused = await console.post(PAGE, {**FORM, "adminWebServicePcvRef.id": "ghost"})
     assert refused.status_code == 422
     assert any("ghost" in m for messages in field_errors(refused.text).values() for m in messages)
+
+
+async def test_allowed_origins_are_set_one_per_line(console: ConsoleClient, admin: Admin) -> None:
+    saved = await console.post(PAGE, {**FORM, "allowedOrigins": " https://spa.example.com \r\n\r\nhttps://*.corp.example\n"
+                                                                "https://dev.example:*"})
+    assert saved.status_code == 303, saved.text
+    stored = await admin.ok("GET", "/oauth/authServerSettings")
+    assert stored["allowedOrigins"] == ["https://spa.example.com", "https://*.corp.example", "https://dev.example:*"]
+    shown = await console.get(PAGE)
+    assert "https://spa.example.com\nhttps://*.corp.example\nhttps://dev.example:*</textarea>" in shown.text
+    kept = await console.post(PAGE, FORM)  # a form without the field changes nothing
+    assert kept.status_code == 303
+    assert (await admin.ok("GET", "/oauth/authServerSettings"))["allowedOrigins"] == stored["allowedOrigins"]
+
+    refused = await console.post(PAGE, {**FORM, "allowedOrigins": "https://spa.example.com\nftp://files.example.com"})
+    assert refused.status_code == 422
+    placed = field_errors(refused.text)
+    [where] = [key for key, messages in placed.items() if any("ftp://files.example.com" in m for m in messages)]
+    assert where.endswith("allowedOrigins"), placed  # beside the text area
+    assert (await admin.ok("GET", "/oauth/authServerSettings"))["allowedOrigins"] == stored["allowedOrigins"]
+    cleared = await console.post(PAGE, {**FORM, "allowedOrigins": ""})
+    assert cleared.status_code == 303
+    assert (await admin.ok("GET", "/oauth/authServerSettings"))["allowedOrigins"] == []

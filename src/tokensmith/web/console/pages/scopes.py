@@ -11,7 +11,7 @@ from starlette.responses import Response
 from tokensmith.admin import authserver
 from tokensmith.config.model import ATM, PCV, ConfigModel
 from tokensmith.errors import ErrorCollector, FieldError, ValidationFailed
-from tokensmith.web.console.forms import FormErrors, checked, to_int
+from tokensmith.web.console.forms import FormErrors, checked, lines, to_int
 from tokensmith.web.console.web import OAUTH, Console, Page
 
 PATH = "/oauth/scopes"
@@ -26,7 +26,7 @@ SECTIONS = [  # (collection, title, what it is)
 SETTING_FIELDS = ["defaultScopeDescription", "refreshTokenLength", "persistentGrantLifetime",
                   "clientSecretRetentionPeriod", "rollRefreshTokenValues", "atmIdForOAuthGrantManagement",
                   "scopeForOAuthGrantManagement", "adminWebServicePcvRef.id", "adminWebServicePcvRef",
-                  "bypassAuthorizationForApprovedGrants"]
+                  "bypassAuthorizationForApprovedGrants", "allowedOrigins"]
 _ENTRY_PATH = re.compile(r"^\w+\[\d+\]\.(\w+)$")
 
 
@@ -131,6 +131,8 @@ def register(console: Console) -> None:
         else:
             draft.pop("adminWebServicePcvRef", None)
         draft["bypassAuthorizationForApprovedGrants"] = checked(form, "bypassAuthorizationForApprovedGrants")
+        if form.has("allowedOrigins"):  # one origin per line; a form without the field keeps them
+            draft["allowedOrigins"] = lines(form.get("allowedOrigins"))
         if errors:
             return await settings_page(page, draft, FormErrors.place(errors.errors, SETTING_FIELDS), 422)
         try:
