@@ -38,6 +38,9 @@ ALLOWED_HEADERS = frozenset({"authorization", "content-type", "x-xsrf-header", "
                              "content-language"})
 MAX_AGE = b"600"  # seconds a browser may cache a successful preflight
 _LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+# An Origin header as browsers send it (RFC 6454 §7): scheme, host and optional port, nothing else;
+# anything else (spaces, control characters, user information, a path) is never allowed or echoed.
+_ORIGIN = re.compile(r"^https?://(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$")
 _HOST_CHARS = re.compile(r"^[a-z0-9.*-]+$|^[0-9a-f:.]+$")  # a name (with wildcards), IPv4, or IPv6
 
 
@@ -106,7 +109,7 @@ class Origins:
     def allows(self, origin: str) -> bool:
         """Whether ``origin`` (an ``Origin`` header's value) is allowed."""
         origin = origin.strip().lower()
-        if not origin or origin == "null":
+        if not _ORIGIN.match(origin):  # also "null" and ""
             return False
         if origin in self.exact:
             return True
