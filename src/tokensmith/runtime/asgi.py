@@ -147,7 +147,11 @@ class RuntimeApp:
                 ("GET", "DELETE") if path == GRANTS_API or path.startswith(GRANTS_API + "/") else None)
             if methods is not None:
                 return await self._cross_origin(handler, request, methods)
-        return await self._answer(handler, request)
+        try:  # the same as _answer, inline: this is every request's path
+            return await handler(request)
+        except Exception:  # never a bare 500 page: log it and answer in OAuth's format
+            log.exception("unhandled error on %s", request.path)
+            return _error(500, "server_error", "The server could not complete the request")
 
     async def _cross_origin(self, handler: Handler, request: Request, methods: tuple[str, ...]) -> Response:
         """A request to an endpoint browser applications may call from other origins (allowedOrigins)."""
