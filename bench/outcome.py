@@ -14,7 +14,7 @@ from typing import Any
 
 from rsalimit import RsaLimit
 from spread import Spread
-from summary import Median, median_of
+from summary import Median, judge, median_of
 from wrkrun import WrkResult
 
 # Scenarios that cost one RSA-2048 signature per response: their rate is also shown as a share of the
@@ -119,14 +119,9 @@ class ScenarioOutcome:
 
 def meets_target(outcome: ScenarioOutcome) -> bool | None:
     """Whether the scenario met its target; None when it has a share target but no RSA limit was measured."""
-    target, result = TARGETS[outcome.name], outcome.result
+    result = outcome.result
     assert result is not None
-    if result.latency_us["p99"] / 1000.0 > target["max_p99_ms"]:
-        return False
-    if "min_rsa_share_pct" in target:
-        share = outcome.rsa_share
-        return None if share is None else share >= target["min_rsa_share_pct"]
-    return result.rate >= target["min_requests_per_s"]
+    return judge(TARGETS[outcome.name], result.rate, result.latency_us["p99"] / 1000.0, outcome.rsa_share)
 
 
 # --------------------------------------------------------------------------- report
@@ -198,18 +193,11 @@ def notes(outcomes: list[ScenarioOutcome], spread: Spread | None, repeat: int = 
     return out
 
 
-def _met(run: object) -> bool | None:
-    """Whether one run met its scenario's target (None: no target, or no result)."""
-    if isinstance(run, ScenarioOutcome) and run.result is not None and run.name in TARGETS:
-        return meets_target(run)
-    return None
-
-
 def medians(outcomes: list[ScenarioOutcome], names: list[str]) -> list[Median]:
     """Per scenario, the median of its runs (``--repeat``)."""
     found = []
     for name in names:
-        median = median_of(name, [o for o in outcomes if o.name == name], TARGETS.get(name), _met)
+        median = median_of(name, [o for o in outcomes if o.name == name], TARGETS.get(name))
         if median is not None:
             found.append(median)
     return found

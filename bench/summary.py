@@ -15,7 +15,7 @@ run; every run stays in the table and the JSON file.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -71,25 +71,30 @@ class Median:
         return text
 
 
-def median_of(name: str, runs: Sequence[Run], target: dict[str, float] | None,
-              met: Callable[[Run], bool | None]) -> Median | None:
+def judge(target: dict[str, float], rate: float, p99_ms: float, share: float | None) -> bool | None:
+    """Whether figures meet ``target``: p99 within its bound, and the share of the RSA limit (or the
+    rate) at least its minimum; None for a share target without a measured share. One run and the
+    median of several (median rate and share, worst p99) are judged by the same rule."""
+    if p99_ms > target["max_p99_ms"]:
+        return False
+    if "min_rsa_share_pct" in target:
+        return None if share is None else share >= target["min_rsa_share_pct"]
+    return rate >= target["min_requests_per_s"]
+
+
+def median_of(name: str, runs: Sequence[Run], target: dict[str, float] | None) -> Median | None:
     """The median figures of ``runs`` (those with a result), or None when none has one."""
     done = [r for r in runs if r.rate is not None and r.p99_ms is not None]
     if not done:
         return None
     rates = [float(r.rate or 0.0) for r in done]
     shares = [r.rsa_share for r in done if r.rsa_share is not None]
-    worst = max(float(r.p99_ms or 0.0) for r in done)
     share = statistics.median(shares) if shares else None
-    verdict: bool | None = None
-    if target is not None:
-        if worst > target["max_p99_ms"]:
-            verdict = False
-        elif "min_rsa_share_pct" in target:
-            verdict = None if share is None else share >= target["min_rsa_share_pct"]
-        else:
-            verdict = statistics.median(rates) >= target["min_requests_per_s"]
+    worst = max(float(r.p99_ms or 0.0) for r in done)
+    met_runs = 0 if target is None else \
+        sum(1 for r in done if judge(target, float(r.rate or 0.0), float(r.p99_ms or 0.0), r.rsa_share))
     return Median(name=name, runs=len(done), rate=statistics.median(rates), rate_low=min(rates),
                   rate_high=max(rates), p99_ms_worst=worst, rsa_share=share,
                   rsa_share_low=min(shares) if shares else None, rsa_share_high=max(shares) if shares else None,
-                  met_runs=sum(1 for r in done if met(r)), met=verdict)
+                  met_runs=met_runs,
+                  met=None if target is None else judge(target, statistics.median(rates), worst, share))

@@ -130,6 +130,8 @@ def validate_device(doc: dict[str, Any], errors: ErrorCollector) -> None:
         errors.add("userAuthorizationUrl", f"userAuthorizationUrl {problem}")
     if not isinstance(doc.get("bypassActivationCodeConfirmation"), bool):
         errors.add("bypassActivationCodeConfirmation", "bypassActivationCodeConfirmation must be true or false")
+
+
 def _validate_origins(doc: dict[str, Any], errors: ErrorCollector) -> None:
     """``allowedOrigins``: the browser origins that may call the OAuth endpoints (tokensmith.oauth.cors)."""
     origins = doc.get("allowedOrigins")

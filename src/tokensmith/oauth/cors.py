@@ -26,7 +26,7 @@ own ``Authorization`` header or form parameters, so nothing it did not put in th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from tokensmith.httpmsg import Request, Response
@@ -44,27 +44,7 @@ _ORIGIN = re.compile(r"^https?://(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?
 _HOST_CHARS = re.compile(r"^[a-z0-9.*-]+$|^[0-9a-f:.]+$")  # a name (with wildcards), IPv4, or IPv6
 
 
-def entry_problem(entry: object) -> str | None:
-    """Why ``entry`` cannot be an allowed origin (None: it can)."""
-    if not isinstance(entry, str):
-        return "must be a string"
-    if entry == ANY:
-        return None
-    if any(c.isspace() for c in entry):
-        return "must not contain spaces"
-    try:
-        parts = urlsplit(entry)
-        if not parts.netloc.endswith(":*"):
-            _ = parts.port  # ValueError for a port that is not a number from 0 to 65535
-    except ValueError:
-        return "must be an http or https origin, e.g. https://app.example.com or https://app.example.com:*"
-    host = parts.hostname or ""
-    if parts.scheme not in DEFAULT_PORTS or not host or parts.query or parts.fragment or "@" in parts.netloc \
-            or not _HOST_CHARS.match(host):
-        return "must be an http or https origin, e.g. https://app.example.com or https://app.example.com:*"
-    if "*" in host and not _host_pattern(host):
-        return "a * in the host must stand for whole labels, e.g. https://*.example.com"
-    return None
+_NOT_AN_ORIGIN = "must be an http or https origin, e.g. https://app.example.com or https://app.example.com:*"
 
 
 def _host_pattern(host: str) -> re.Pattern[str] | None:
@@ -82,16 +62,35 @@ class _Pattern:
     port: int | None  # None: any explicit port (":*")
 
 
-def _compile(entry: str) -> _Pattern | None:
-    if entry_problem(entry) is not None or entry == ANY:
+def _parse(entry: object) -> _Pattern | str | None:
+    """One ``allowedOrigins`` entry read once: its pattern, None for ``*`` (every origin), or why it
+    cannot be an allowed origin (the admin API's message)."""
+    if not isinstance(entry, str):
+        return "must be a string"
+    if entry == ANY:
         return None
-    parts = urlsplit(entry)
+    if any(c.isspace() for c in entry):
+        return "must not contain spaces"
+    try:
+        parts = urlsplit(entry)
+        any_port = parts.netloc.endswith(":*")
+        port = None if any_port else parts.port  # ValueError for a port that is not 0 to 65535
+    except ValueError:
+        return _NOT_AN_ORIGIN
     host = parts.hostname or ""
+    if parts.scheme not in DEFAULT_PORTS or not host or parts.query or parts.fragment or "@" in parts.netloc \
+            or not _HOST_CHARS.match(host):
+        return _NOT_AN_ORIGIN
     pattern = _host_pattern(host) if "*" in host else re.compile("^" + re.escape(host) + "$")
     if pattern is None:
-        return None
-    port = None if parts.netloc.endswith(":*") else (parts.port or DEFAULT_PORTS[parts.scheme])
-    return _Pattern(parts.scheme, pattern, port)
+        return "a * in the host must stand for whole labels, e.g. https://*.example.com"
+    return _Pattern(parts.scheme, pattern, None if any_port else (port or DEFAULT_PORTS[parts.scheme]))
+
+
+def entry_problem(entry: object) -> str | None:
+    """Why ``entry`` cannot be an allowed origin (None: it can)."""
+    parsed = _parse(entry)
+    return parsed if isinstance(parsed, str) else None
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,6 @@ class Origins:
 
     patterns: tuple[_Pattern, ...] = ()
     any_origin: bool = False
-    exact: frozenset[str] = field(default_factory=frozenset)  # lower-cased origins without a wildcard
 
     @property
     def enabled(self) -> bool:
@@ -109,23 +107,19 @@ class Origins:
     def allows(self, origin: str) -> bool:
         """Whether ``origin`` (an ``Origin`` header's value) is allowed."""
         origin = origin.strip().lower()
-        if not _ORIGIN.match(origin):  # also "null" and ""
+        if not _ORIGIN.match(origin):  # also "null" and "": only scheme, host and port get past this
             return False
-        if origin in self.exact:
-            return True
         try:
             parts = urlsplit(origin)
             port = parts.port
-        except ValueError:
-            return False
-        if parts.scheme not in DEFAULT_PORTS or not parts.hostname or parts.path or parts.query or \
-                parts.fragment or "@" in parts.netloc:
+        except ValueError:  # a port above 65535
             return False
         if self.any_origin:
             return True
+        host = parts.hostname or ""
         explicit = port is not None
         port = port or DEFAULT_PORTS[parts.scheme]
-        return any(p.scheme == parts.scheme and p.host.match(parts.hostname) is not None
+        return any(p.scheme == parts.scheme and p.host.match(host) is not None
                    and (explicit if p.port is None else p.port == port) for p in self.patterns)
 
 
@@ -134,10 +128,8 @@ def compile_origins(entries: object) -> Origins:
     but possible in an old export) match nothing."""
     if not isinstance(entries, list):
         return Origins()
-    patterns = tuple(p for p in (_compile(e) for e in entries if isinstance(e, str)) if p is not None)
-    exact = frozenset(e.lower().rstrip("/") for e in entries if isinstance(e, str) and "*" not in e
-                      and entry_problem(e) is None and not urlsplit(e).path.strip("/"))
-    return Origins(patterns, ANY in entries, exact)
+    parsed = [_parse(e) for e in entries]
+    return Origins(tuple(p for p in parsed if isinstance(p, _Pattern)), ANY in entries)
 
 
 # --------------------------------------------------------------------------- responses
@@ -169,8 +161,6 @@ def decorate(request: Request, response: Response, origins: Origins) -> Response
     """``response`` with the CORS headers an allowed ``Origin`` needs (errors included, so that the
     application can read them), and ``Vary: Origin`` whenever the answer depends on the origin. A new
     response: endpoints may hand out one they keep (the JWKS document), which must not change."""
-    if not origins.enabled:
-        return response
     headers = list(response.headers)
     origin = request.headers.get("origin")
     if origin is not None and origins.allows(origin):

@@ -42,7 +42,7 @@ CORS_METHODS: dict[str, tuple[str, ...]] = {
     "/.well-known/oauth-authorization-server": ("GET",),
 }
 CORS_CACHEABLE = frozenset({"/pf/JWKS", "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"})
-GRANTS_API = "/pf-ws/rest/oauth/grants"
+GRANTS_API = GRANTS_PREFIX + "grants"  # the runtime API, /grants and /grants/<id>
 log = logging.getLogger("tokensmith.runtime")
 
 Scope = dict[str, Any]
@@ -142,34 +142,21 @@ class RuntimeApp:
         handler = self._handler(path)
         if handler is None:
             return _error(404, "not_found", "No such endpoint")
-        if "origin" in request.headers or path in CORS_CACHEABLE:
+        origins = None  # set for an endpoint open to browser applications of other origins
+        if "origin" in request.headers or path in CORS_CACHEABLE:  # every other request skips this
             methods = CORS_METHODS.get(path) or (
                 ("GET", "DELETE") if path == GRANTS_API or path.startswith(GRANTS_API + "/") else None)
-            if methods is not None:
-                return await self._cross_origin(handler, request, methods)
-        try:  # the same as _answer, inline: this is every request's path
-            return await handler(request)
-        except Exception:  # never a bare 500 page: log it and answer in OAuth's format
-            log.exception("unhandled error on %s", request.path)
-            return _error(500, "server_error", "The server could not complete the request")
-
-    async def _cross_origin(self, handler: Handler, request: Request, methods: tuple[str, ...]) -> Response:
-        """A request to an endpoint browser applications may call from other origins (allowedOrigins)."""
-        origins = self.node.snapshot().cors
-        if not origins.enabled:
-            return await self._answer(handler, request)
-        answer = cors.preflight(request, origins, methods)
-        if answer is not None:
-            return answer
-        return cors.decorate(request, await self._answer(handler, request), origins)
-
-    @staticmethod
-    async def _answer(handler: Handler, request: Request) -> Response:
+            if methods is not None and (allowed := self.node.snapshot().cors).enabled:
+                answer = cors.preflight(request, allowed, methods)
+                if answer is not None:
+                    return answer
+                origins = allowed
         try:
-            return await handler(request)
+            response = await handler(request)
         except Exception:  # never a bare 500 page: log it and answer in OAuth's format
             log.exception("unhandled error on %s", request.path)
-            return _error(500, "server_error", "The server could not complete the request")
+            response = _error(500, "server_error", "The server could not complete the request")
+        return response if origins is None else cors.decorate(request, response, origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
