@@ -49,3 +49,13 @@ def test_a_key_or_header_that_does_not_fit_is_refused_when_prepared() -> None:
         CompactJws("RS256", {"alg": "HS256"}, KEYS["RS256"])
     with pytest.raises(ValueError):
         CompactJws("RS256", {"alg": "RS256", "b64": False}, KEYS["RS256"])  # type: ignore[dict-item]
+
+
+def test_a_key_whose_key_ops_exclude_signing_is_refused_when_prepared() -> None:
+    """joserfc's own key-operation check runs once, when the signer is prepared, not per token."""
+    verify_only = RSAKey.import_key({**KEYS["RS256"].as_dict(private=True), "key_ops": ["verify"]})
+    with pytest.raises(JoseError):
+        CompactJws("RS256", {"alg": "RS256"}, verify_only)
+    signing = RSAKey.import_key({**KEYS["RS256"].as_dict(private=True), "key_ops": ["sign"]})
+    token = CompactJws("RS256", {"alg": "RS256"}, signing).sign(PAYLOAD)
+    assert token == jws.serialize_compact({"alg": "RS256"}, PAYLOAD, signing, algorithms=["RS256"])

@@ -164,6 +164,25 @@ async def test_handler_error_is_a_500_in_oauth_format_and_the_connection_survive
     assert orjson.loads(got[0][2])["error"] == "server_error"
 
 
+async def test_a_cancelled_request_closes_its_connection_without_an_answer(served: int) -> None:
+    """A request whose task is cancelled (the worker stopping hard) gets no half answer: the
+    connection is closed, and the server goes on answering other connections."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", served)
+    writer.write(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+    await writer.drain()
+    for _ in range(100):  # until the handler is running
+        if any(r.path == "/slow" for r in seen):
+            break
+        await asyncio.sleep(0.005)
+    running = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Connection._serve"]  # type: ignore[union-attr]
+    assert len(running) == 1
+    running[0].cancel()
+    assert await asyncio.wait_for(reader.read(-1), 5) == b""
+    writer.close()
+    got = responses(await exchange(served, b"GET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+    assert [s for s, _, _ in got] == [200]
+
+
 async def test_percent_encoded_path_is_decoded(served: int) -> None:
     got = responses(await exchange(served, b"GET /ext/my%20keys HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
     assert orjson.loads(got[0][2])["path"] == "/ext/my keys"
