@@ -272,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset")
     parser.add_argument("--profile", choices=SCENARIOS, help="print cProfile's top functions of one scenario")
     parser.add_argument("--top", type=int, default=30, help="functions shown by --profile")
-    parser.add_argument("--sort", default="tottime", choices=("tottime", "cumulative", "ncalls"), help="--profile order")
+    parser.add_argument("--sort", default="tottime", choices=("tottime", "cumulative", "ncalls"),
+                        help="--profile order")
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENSMITH_LOG_LEVEL", "warning")
     import uvloop

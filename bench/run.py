@@ -52,7 +52,7 @@ from outcome import RSA_BOUND, TARGETS, ScenarioOutcome, medians, notes, run_lab
 from rsalimit import measure as measure_rsa_limit
 from spread import Spread, established_connections, measure_spread
 from sts import STS_PATH, check_sts, configure_sts, configure_sts_username
-from tsserver import HOST, ServerError, ServerProcess, cpu_seconds, heartbeat, machine_busy_seconds
+from tsserver import HOST, ServerError, ServerProcess, cpu_seconds, heartbeat, machine_busy_seconds, server_python
 from wrkrun import INSTALL_HINT, WrkError, WrkResult, find_wrk, run_wrk, wrk_version
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -179,6 +179,7 @@ def machine_info(wrk: str) -> dict[str, Any]:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "python_implementation": platform.python_implementation(),
+        "python_executable": sys.executable,
         "tokensmith_version": version,
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": bool(status) if status is not None else None,
@@ -369,7 +370,10 @@ def run(args: argparse.Namespace, wrk: str) -> int:
                 own.wait_ready()
                 log(f"server ready: {own.url} (admin {own.admin_url}), worker pids {own.worker_pids}")
                 target = Target(own.url, own.admin_url, "administrator", password, own)
-                server_info = {"mode": "own", "url": own.url, "admin_url": own.admin_url, "workers": args.workers}
+                interpreter = server_python(args.tokensmith)
+                log(f"server interpreter: {interpreter or 'unknown'}")
+                server_info = {"mode": "own", "url": own.url, "admin_url": own.admin_url, "workers": args.workers,
+                               "python": interpreter}
             configured = configure(target.admin_url, target.admin_user, target.admin_password, fresh=own is not None)
             server_info["configuration"] = configured.actions
             jwt_scenarios = [s for s in args.scenario_list if s in JWT_MANAGERS]

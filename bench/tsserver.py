@@ -88,6 +88,22 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+def server_python(executable: Path) -> str | None:
+    """The interpreter the ``tokensmith`` script runs on (its ``#!`` line). Its build matters: the
+    same CPython release spends a quarter less CPU on a signed SAML response's non-signature
+    work when built with PGO and LTO (bench/README.md, "The interpreter")."""
+    try:
+        with executable.open("rb") as script:
+            first = script.readline(4096)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    interpreter = first[2:].decode(errors="replace").strip()
+    real = os.path.realpath(interpreter)  # a virtual environment's python is a link to its base
+    return interpreter if real == interpreter else f"{interpreter} -> {real}"
+
+
 def machine_busy_seconds() -> float:
     """CPU time all processors have spent busy since boot (Linux /proc/stat, all CPUs together)."""
     try:
