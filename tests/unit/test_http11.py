@@ -174,7 +174,7 @@ async def test_a_cancelled_request_closes_its_connection_without_an_answer(serve
         if any(r.path == "/slow" for r in seen):
             break
         await asyncio.sleep(0.005)
-    running = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Connection._serve"]  # type: ignore[union-attr]
+    running = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "echo"]  # type: ignore[union-attr]
     assert len(running) == 1
     running[0].cancel()
     assert await asyncio.wait_for(reader.read(-1), 5) == b""

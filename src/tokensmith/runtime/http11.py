@@ -1,11 +1,11 @@
 """The runtime listener's HTTP/1.1 connections: an asyncio protocol on uvloop and httptools.
 
 The runtime endpoints answer small form posts with small JSON bodies, many thousands per second.
-A general ASGI server spends most of that on its own bookkeeping (measured here: a trivial ASGI
-app under uvicorn answers ~26k requests/s on two workers, the same parser driven by a plain
-protocol ~85k/s), so this listener skips ASGI: httptools parses, each request becomes a
-:class:`tokensmith.httpmsg.Request`, and its :class:`~tokensmith.httpmsg.Response` is written
-straight to the transport, in the same task step as the handler returns.
+A general ASGI server spends most of that budget on its own bookkeeping (measured here: a
+trivial ASGI app under uvicorn answers ~26k requests/s on two workers, the same parser driven by
+a plain protocol ~85k/s), so this listener skips ASGI: httptools parses, each complete request
+becomes a :class:`tokensmith.httpmsg.Request`, and the endpoint core's
+:class:`tokensmith.httpmsg.Response` is written straight to the transport.
 
 What it does, so that nothing else has to:
 
@@ -17,10 +17,11 @@ What it does, so that nothing else has to:
 * ``Expect: 100-continue``; bounded request line, headers and body (414 / 431 / 413, then close);
 * a request that cannot be parsed or accepted gets its error (400 etc.) in OAuth's JSON error
   format *after* the answers owed to the requests pipelined before it, then the connection closes;
-* an idle keep-alive connection is closed after ``keep_alive`` seconds, a request not complete
-  within ``request_timeout`` seconds gets its connection closed (slow clients cannot hold
-  connections open for free); one sweeper per server checks every second;
-* back-pressure: reading pauses while the write buffer is full or too many requests are waiting;
+* an idle keep-alive connection is closed after ``keep_alive`` seconds, a request that has not
+  arrived completely within ``request_timeout`` seconds gets its connection closed (slow clients
+  cannot hold connections open for free); one sweeper per server checks every second;
+* back-pressure: reading pauses while the transport's write buffer is full or too many pipelined
+  requests are waiting;
 * ``X-Forwarded-For`` / ``X-Forwarded-Proto`` only from the configured proxy addresses;
 * graceful stop: stop accepting, let in-flight requests finish, close the rest after a deadline
   (:class:`tokensmith.runtime.listener.RuntimeServer`, which owns the socket and the connections).
@@ -56,8 +57,9 @@ _REASONS = {s.value: s.phrase.encode("latin-1") for s in HTTPStatus}
 
 
 def error_body(status: int, error: str, description: str) -> Response:
-    return Response(status, orjson.dumps({"error": error, "error_description": description}),
-                    [(b"content-type", b"application/json;charset=UTF-8"), (b"cache-control", b"no-store")])
+    body = orjson.dumps({"error": error, "error_description": description})
+    return Response(status, body, [(b"content-type", b"application/json;charset=UTF-8"),
+                                   (b"cache-control", b"no-store")])
 
 
 class Connection(asyncio.Protocol):
@@ -295,28 +297,25 @@ class Connection(asyncio.Protocol):
         head = request.method == "HEAD"
         if head:
             request.method = "GET"
-        self.server.loop.create_task(self._serve(request, keep_alive, head))
+        task = self.server.loop.create_task(self.server.dispatch(request))
+        task.add_done_callback(lambda done: self._finished(done, keep_alive, head))
         if self.paused and len(self.queue) <= MAX_QUEUED // 2:
             self._resume()
 
-    async def _serve(self, request: Request, keep_alive: bool, head: bool) -> None:
-        try:
-            response = await self.server.dispatch(request)
-        except asyncio.CancelledError:
-            self.busy = False
-            if self.transport is not None and not self.closing:
-                self.transport.close()
-            raise
-        except Exception as exc:
-            log.error("unhandled error answering a runtime request", exc_info=exc)
-            response = error_body(500, "server_error", "The server could not complete the request")
-        self._finished(response, keep_alive, head)
-
-    def _finished(self, response: Response, keep_alive: bool, head: bool) -> None:
+    def _finished(self, task: asyncio.Task[Response], keep_alive: bool, head: bool) -> None:
         self.busy = False
         self.since = self.server.loop.time()
         if self.transport is None or self.closing:
             return
+        if task.cancelled():
+            self.transport.close()
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("unhandled error answering a runtime request", exc_info=exc)
+            response = error_body(500, "server_error", "The server could not complete the request")
+        else:
+            response = task.result()
         keep_alive = keep_alive and not self.server.stopping and not (self.eof and not self.queue)
         balance = self.server.balance
         if keep_alive and balance is not None and not self.queue and self.refusal is None and not self.shed \
